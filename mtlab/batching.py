@@ -1,0 +1,111 @@
+"""From datasets to batches, and from three tasks to one stream of training steps.
+
+A batch is a dictionary: "ids", "sentences" (or "sentences1" and "sentences2" for
+pairs) and, for labelled data, "labels". Padding is dynamic: the encoder pads each
+batch only to its own longest sentence (see `Encoder.tokenize`), never to a fixed 128.
+
+`MultitaskBatches` interleaves the three tasks' loaders so that one training loop sees
+all of them, either in turn (round robin) or in proportion to their sizes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import random
+from collections.abc import Iterator, Mapping
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+SCHEDULES = ("round_robin", "proportional")
+
+
+class BatchKeyError(KeyError):
+    """A key a batch does not have, with the keys it does have (seed mistake 2)."""
+
+    def __str__(self) -> str:  # KeyError would print the message in quotes
+        return str(self.args[0])
+
+
+class Batch(dict):
+    """A dict that answers a misspelled or missing key with the keys it has."""
+
+    def __missing__(self, key):
+        message = f"this batch has no key {key!r}; its keys are {sorted(self)}."
+        close = difflib.get_close_matches(str(key), [str(k) for k in self], n=1)
+        if close:
+            message += f" Did you mean {close[0]!r}?"
+        if key == "labels":
+            message += (
+                " It has no labels because it came from an unlabelled (test) dataset: "
+                "train and evaluate on a Labelled...Dataset, predict on Unlabelled...Dataset."
+            )
+        raise BatchKeyError(message)
+
+
+def collate(examples: list[Mapping]) -> Batch:
+    """Stack a list of dataset items into one Batch (labels as a tensor)."""
+    first = examples[0]
+    batch = Batch(ids=[e["id"] for e in examples])
+    if "sentence" in first:
+        batch["sentences"] = [e["sentence"] for e in examples]
+    else:
+        batch["sentences1"] = [e["sentence1"] for e in examples]
+        batch["sentences2"] = [e["sentence2"] for e in examples]
+    if "label" in first:
+        labels = [e["label"] for e in examples]
+        # Regression targets (STS) must be float32 like the model's output (mistake 3).
+        dtype = torch.float32 if isinstance(labels[0], float) else torch.long
+        batch["labels"] = torch.tensor(labels, dtype=dtype)
+    return batch
+
+
+def make_loader(
+    dataset: Dataset, batch_size: int = 32, *, shuffle: bool = False, seed: int = 0
+) -> DataLoader:
+    """A DataLoader with mtlab's collate; shuffled (reproducibly) only when asked."""
+    generator = torch.Generator().manual_seed(seed) if shuffle else None
+    return DataLoader(
+        dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=collate, generator=generator
+    )
+
+
+class MultitaskBatches:
+    """Yield (task, batch) pairs from several loaders; one pass = as many batches as they hold.
+
+    - "round_robin": tasks take turns, one batch each; a task that runs out starts over,
+      so small tasks are seen as often as big ones.
+    - "proportional": every batch of every loader exactly once, in a random order, so
+      each task is seen in proportion to its size.
+    """
+
+    def __init__(
+        self, loaders: Mapping[str, DataLoader], schedule: str = "round_robin", seed: int = 0
+    ) -> None:
+        if schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+        self.loaders = dict(loaders)
+        self.schedule = schedule
+        self.rng = random.Random(seed)
+
+    def __len__(self) -> int:
+        return sum(len(loader) for loader in self.loaders.values())
+
+    def task_order(self) -> list[str]:
+        """Which task each step of one pass trains."""
+        tasks = list(self.loaders)
+        if self.schedule == "round_robin":
+            return [tasks[i % len(tasks)] for i in range(len(self))]
+        order = [task for task in tasks for _ in range(len(self.loaders[task]))]
+        self.rng.shuffle(order)
+        return order
+
+    def __iter__(self) -> Iterator[tuple[str, Batch]]:
+        iterators = {task: iter(loader) for task, loader in self.loaders.items()}
+        for task in self.task_order():
+            try:
+                batch = next(iterators[task])
+            except StopIteration:  # round robin: this task is smaller, start it again
+                iterators[task] = iter(self.loaders[task])
+                batch = next(iterators[task])
+            yield task, batch

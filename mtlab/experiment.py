@@ -1,0 +1,151 @@
+"""The seed project's full flow in one call: pretrain, evaluate, finetune, evaluate, compare.
+
+`run_lab(LabConfig(...))` is what `python -m mtlab` runs. Everything it makes lands in
+`output_dir`: results.json and results.csv (the comparison), history.csv (the training
+curves), comparison.png, checkpoints/ and predictions/.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from mtlab.data import TASK_FILES, DataSource, load_dataset, resolve_data_dir
+from mtlab.model import TASKS, MultitaskBert
+from mtlab.plots import plot_comparison
+from mtlab.train import (
+    METRICS,
+    TrainConfig,
+    evaluate,
+    pick_device,
+    save_checkpoint,
+    set_seed,
+    train,
+    write_predictions,
+)
+
+# The seed project's reported dev scores (bert-base, after its fixes): the bar to beat.
+SEED_RESULTS = {
+    "pretrain": {"sst": 0.396, "quora": 0.680, "sts": 0.200},
+    "finetune": {"sst": 0.391, "quora": 0.764, "sts": 0.454},
+}
+
+
+@dataclass
+class LabConfig:
+    """Every knob of a full run; the command line exposes each one."""
+
+    data_dir: str | None = None  # None: MTLAB_DATA_DIR, then data/, then the shipped sample
+    encoder: str | None = None  # None: the packaged all-MiniLM-L6-v2
+    pooling: str = "mean"
+    max_length: int = 128
+    sentiment_head: str = "mlp"
+    paraphrase_head: str = "concat_diff_prod"
+    similarity_head: str = "scaled_dot"
+    pretrain_epochs: int = 10
+    pretrain_lr: float = 1e-3
+    finetune_epochs: int = 1
+    finetune_lr: float = 3e-5
+    batch_size: int = 32
+    train_limit: int | None = None  # at most this many training rows per task (both phases)
+    finetune_limit: int | None = None  # ... and at most this many in finetune
+    dev_limit: int | None = None
+    schedule: str = "round_robin"
+    log_every: int = 10
+    seed: int = 0
+    device: str = "auto"
+    output_dir: str = "runs/latest"
+
+
+def load_task_data(config: LabConfig) -> tuple[DataSource, dict, dict, dict]:
+    """Where the data came from, and train, dev and test datasets for the three tasks."""
+    source = resolve_data_dir(config.data_dir)
+    train_sets = {t: load_dataset(t, "train", source.path, limit=config.train_limit) for t in TASKS}
+    dev_sets = {t: load_dataset(t, "dev", source.path, limit=config.dev_limit) for t in TASKS}
+    test_sets = {
+        t: load_dataset(t, "test", source.path)
+        for t in TASKS
+        if "test" in TASK_FILES[t] and (source.path / TASK_FILES[t]["test"]).exists()
+    }
+    return source, train_sets, dev_sets, test_sets
+
+
+def comparison_table(metrics: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """Tasks as rows; the metric name, then one column per phase."""
+    table = pd.DataFrame(metrics)
+    table.insert(0, "metric", [METRICS[t] for t in table.index])
+    table.index.name = "task"
+    return table
+
+
+def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
+    """Pretrain, evaluate, finetune, evaluate; write results, chart, checkpoints, predictions."""
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    set_seed(config.seed)
+    started = time.perf_counter()
+    source, train_sets, dev_sets, test_sets = load_task_data(config)
+    model = MultitaskBert.from_pretrained(
+        config.encoder,
+        pooling=config.pooling,
+        max_length=config.max_length,
+        sentiment=config.sentiment_head,
+        paraphrase=config.paraphrase_head,
+        similarity=config.similarity_head,
+    ).to(pick_device(config.device))
+    print(f"encoder: {model.encoder.name}, {model.trainable_parameters()['encoder']:,} parameters")
+    print("training rows: " + ", ".join(f"{t} {len(ds):,}" for t, ds in train_sets.items()))
+
+    metrics, seconds, histories = {}, {}, []
+    phases = {
+        "pretrain": (config.pretrain_epochs, config.pretrain_lr, None),
+        "finetune": (config.finetune_epochs, config.finetune_lr, config.finetune_limit),
+    }
+    for phase, (epochs, lr, limit) in phases.items():
+        phase_started = time.perf_counter()
+        model.set_mode(phase)
+        sets = {t: _first(ds, limit) for t, ds in train_sets.items()}
+        train_config = TrainConfig(
+            epochs=epochs, lr=lr, batch_size=config.batch_size, schedule=config.schedule,
+            log_every=config.log_every, seed=config.seed,
+        )  # fmt: skip
+        histories.append(train(model, sets, train_config, progress=progress, phase=phase))
+        metrics[phase] = evaluate(model, dev_sets)
+        seconds[phase] = round(time.perf_counter() - phase_started, 1)
+        save_checkpoint(model, out / "checkpoints" / f"{phase}.pt", metrics=metrics[phase])
+        print(f"after {phase} ({seconds[phase]:.0f} s): " + _format(metrics[phase]))
+
+    for task, dataset in test_sets.items():
+        write_predictions(model, task, dataset, out / "predictions" / f"{task}-test-output.csv")
+    table = comparison_table(metrics)
+    history = pd.concat(histories, ignore_index=True)
+    history.to_csv(out / "history.csv", index=False)
+    table.to_csv(out / "results.csv")
+    plot_comparison(table, out / "comparison.png")
+    results = {
+        "config": asdict(config),
+        "data": {"path": str(source.path), "is_sample": source.is_sample, "reason": source.reason},
+        "device": str(next(model.parameters()).device),
+        "torch_threads": torch.get_num_threads(),
+        "metrics": metrics,
+        "seed_project": SEED_RESULTS,
+        "seconds": {**seconds, "total": round(time.perf_counter() - started, 1)},
+    }
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    return results
+
+
+def _first(dataset, limit: int | None):
+    """The first `limit` rows of a dataset (all when limit is None)."""
+    if limit is None or limit >= len(dataset):
+        return dataset
+    return torch.utils.data.Subset(dataset, range(limit))
+
+
+def _format(scores: dict[str, float]) -> str:
+    return ", ".join(f"{t} {METRICS[t]} {v:.3f}" for t, v in scores.items())

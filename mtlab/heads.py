@@ -1,0 +1,161 @@
+"""One small head per task on top of the shared encoder's sentence vectors.
+
+Each head knows its own loss and how to turn its output into a prediction, so the
+training loop treats all tasks alike. The `variant` argument brings back the seed
+project's failed designs so the notebooks can put them side by side:
+
+| head           | default             | seed variants                                     |
+|----------------|---------------------|---------------------------------------------------|
+| SentimentHead  | "mlp"               | "linear"                                          |
+| ParaphraseHead | "concat_diff_prod"  | "concat" (seed's fix), "linear" (10), "cross" (12) |
+| SimilarityHead | "scaled_dot"        | "dot" (mistake 14), "cosine"                      |
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mtlab.losses import binary_loss, classification_loss, regression_loss
+
+
+def mlp(d_in: int, d_hidden: int, d_out: int, dropout: float) -> nn.Sequential:
+    """Two linear layers with a ReLU between: the seed's corrected head shape."""
+    return nn.Sequential(
+        nn.Dropout(dropout), nn.Linear(d_in, d_hidden), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(d_hidden, d_out),
+    )  # fmt: skip
+
+
+class SentimentHead(nn.Module):
+    """Sentence vector -> 5 logits (SST-5), trained with cross-entropy."""
+
+    task = "sst"
+    variants = ("mlp", "linear")
+
+    def __init__(
+        self, hidden: int, *, n_classes: int = 5, variant: str = "mlp", dropout: float = 0.1
+    ):
+        super().__init__()
+        _check_variant(self, variant)
+        self.variant = variant
+        self.n_classes = n_classes
+        if variant == "mlp":
+            self.net = mlp(hidden, hidden, n_classes, dropout)
+        else:
+            self.net = nn.Linear(hidden, n_classes)
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return self.net(u)
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return classification_loss(self.task, logits, labels)
+
+    def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits.argmax(-1)
+
+
+class ParaphraseHead(nn.Module):
+    """Two sentence vectors -> duplicate or not.
+
+    - "concat_diff_prod": [u; v; |u-v|; u*v] -> two linear layers -> 2 logits. The
+      difference and product let the head compare the sentences directly
+      (Sentence-BERT, Reimers & Gurevych 2019).
+    - "concat": the seed's corrected design, [u; v] -> two linear layers -> 2 logits.
+    - "linear" (seed mistake 10): [u; v] -> one linear layer -> 1 logit. A linear score
+      of [u; v] is a score of u plus a score of v: it cannot compare the two sentences,
+      so it learns the base rate and predicts one class for everything.
+    - "cross" (seed mistake 12): both sentences packed into one sequence
+      "[CLS] s1 [SEP] s2 [SEP]", one vector -> two linear layers -> 2 logits. A valid
+      design (a cross-encoder), but not the one the seed meant to build, and it cannot
+      reuse one vector per sentence across pairs.
+    """
+
+    task = "quora"
+    variants = ("concat_diff_prod", "concat", "linear", "cross")
+
+    def __init__(self, hidden: int, *, variant: str = "concat_diff_prod", dropout: float = 0.1):
+        super().__init__()
+        _check_variant(self, variant)
+        self.variant = variant
+        self.cross_encodes = variant == "cross"
+        d_in = {"concat_diff_prod": 4 * hidden, "concat": 2 * hidden, "linear": 2 * hidden,
+                "cross": hidden}[variant]  # fmt: skip
+        if variant == "linear":
+            self.net = nn.Linear(d_in, 1)
+        else:
+            self.net = mlp(d_in, hidden, 2, dropout)
+
+    def forward(self, u: torch.Tensor, v: torch.Tensor | None = None) -> torch.Tensor:
+        if self.variant == "cross":
+            return self.net(u)  # u already encodes the pair
+        if self.variant == "concat_diff_prod":
+            features = torch.cat([u, v, (u - v).abs(), u * v], dim=-1)
+        else:
+            features = torch.cat([u, v], dim=-1)  # dim=-1: side by side, one row per pair
+        out = self.net(features)
+        return out.squeeze(-1) if self.variant == "linear" else out
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if self.variant == "linear":
+            return binary_loss(self.task, logits, labels)
+        return classification_loss(self.task, logits, labels)
+
+    def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        if self.variant == "linear":
+            return (logits > 0).long()
+        return logits.argmax(-1)
+
+
+class SimilarityHead(nn.Module):
+    """Two sentence vectors -> a similarity score on STS's 0-5 scale, trained with MSE.
+
+    Each vector goes through the same two linear layers (unless projection=False), then:
+    - "scaled_dot": p(u) . p(v) / sqrt(d). A dot product of d-dimensional vectors grows
+      like sqrt(d); dividing keeps scores near the 0-5 range at the start of training.
+    - "dot" (seed mistake 14): the same without the scaling: huge scores, huge loss,
+      gradients that swamp the learning rate.
+    - "cosine": 5 * cos(p(u), p(v)), bounded by construction.
+    With projection=False the head has no parameters at all: fine for a zero-shot cosine
+    baseline, but in pretrain mode nothing is trainable and backward() fails (mistake 4).
+    """
+
+    task = "sts"
+    variants = ("scaled_dot", "dot", "cosine")
+
+    def __init__(
+        self,
+        hidden: int,
+        *,
+        variant: str = "scaled_dot",
+        projection: bool = True,
+        dropout: float = 0.1,
+    ):
+        super().__init__()
+        _check_variant(self, variant)
+        self.variant = variant
+        self.project = mlp(hidden, hidden, hidden, dropout) if projection else nn.Identity()
+        self.dim = hidden
+
+    def forward(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        pu, pv = self.project(u), self.project(v)
+        if self.variant == "cosine":
+            return 5.0 * F.cosine_similarity(pu, pv, dim=-1)
+        dot = (pu * pv).sum(-1)
+        return dot / math.sqrt(self.dim) if self.variant == "scaled_dot" else dot
+
+    def loss(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return regression_loss(self.task, scores, targets)
+
+    def predict(self, scores: torch.Tensor) -> torch.Tensor:
+        return scores  # raw scores: clamping to 0-5 would flatten them and hurt Pearson r
+
+
+def _check_variant(head: nn.Module, variant: str) -> None:
+    if variant not in head.variants:
+        raise ValueError(
+            f"unknown {type(head).__name__} variant {variant!r}; choose one of {head.variants}"
+        )

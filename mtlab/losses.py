@@ -1,0 +1,108 @@
+"""Loss functions that check their inputs first.
+
+PyTorch's losses accept a surprising amount of wrong input. `mse_loss` on a (B, 1)
+prediction and a (B,) target broadcasts to (B, B) and returns a plausible-looking,
+meaningless number; an integer regression target fails later, deep inside autograd.
+The seed project hit both (mistakes 1 and 3). These wrappers name the task, the shapes
+and dtypes they got, and the usual fix, before any arithmetic happens.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+class TaskLossError(ValueError):
+    """The tensors handed to a task's loss do not fit together."""
+
+
+def _describe(name: str, t: torch.Tensor) -> str:
+    return f"{name} shape {tuple(t.shape)} dtype {t.dtype}"
+
+
+def _fail(task: str, problem: str, fix: str, **tensors: torch.Tensor) -> None:
+    got = ", ".join(_describe(n, t) for n, t in tensors.items())
+    raise TaskLossError(f"[{task}] {problem}\n  got: {got}\n  fix: {fix}")
+
+
+def classification_loss(task: str, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy for (batch, classes) logits and (batch,) integer class labels."""
+    if logits.dim() != 2:
+        _fail(
+            task,
+            "logits must be 2-D (batch, classes).",
+            "check the head's last layer and any reshape/torch.cat on its output.",
+            logits=logits,
+            labels=labels,
+        )
+    if labels.dim() != 1 or labels.shape[0] != logits.shape[0]:
+        _fail(
+            task,
+            f"labels must be 1-D with one class index per row of logits ({logits.shape[0]}).",
+            "use labels.view(-1); check that both sentences of a pair were concatenated along "
+            "dim=-1 (features), not dim=0 (batch).",
+            logits=logits,
+            labels=labels,
+        )
+    if labels.is_floating_point():
+        _fail(
+            task,
+            "class labels must be integers (torch.long), not floats.",
+            "labels.long() (Quora's 0.0/1.0 labels are classes, not scores).",
+            logits=logits,
+            labels=labels,
+        )
+    n_classes = logits.shape[1]
+    if labels.numel() and (labels.min() < 0 or labels.max() >= n_classes):
+        _fail(
+            task,
+            f"labels must lie in 0..{n_classes - 1}, found {labels.min()}..{labels.max()}.",
+            "check the label column and the head's number of outputs.",
+            logits=logits,
+            labels=labels,
+        )
+    return F.cross_entropy(logits, labels)
+
+
+def binary_loss(task: str, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy for one logit per example (the single-output paraphrase head)."""
+    if logits.shape != labels.shape or logits.dim() != 1:
+        _fail(
+            task,
+            "one logit per example: logits and labels must both be 1-D of the same length.",
+            "squeeze the head's (batch, 1) output with .squeeze(-1), not .squeeze().",
+            logits=logits,
+            labels=labels,
+        )
+    return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
+
+
+def regression_loss(task: str, predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean squared error for (batch,) float predictions and targets."""
+    if not targets.is_floating_point():
+        _fail(
+            task,
+            "a regression target must be a float tensor, not integers (seed mistake 3).",
+            f"targets.to({predictions.dtype}) (or build the labels with dtype=torch.float32).",
+            predictions=predictions,
+            targets=targets,
+        )
+    if predictions.shape != targets.shape:
+        _fail(
+            task,
+            "predictions and targets must have the same shape; MSE would silently broadcast "
+            f"{tuple(predictions.shape)} against {tuple(targets.shape)}.",
+            "make both (batch,): predictions.squeeze(-1) or targets.view(-1).",
+            predictions=predictions,
+            targets=targets,
+        )
+    if targets.dtype != predictions.dtype:
+        _fail(
+            task,
+            "predictions and targets must have the same float dtype.",
+            f"targets.to({predictions.dtype}).",
+            predictions=predictions,
+            targets=targets,
+        )
+    return F.mse_loss(predictions, targets)

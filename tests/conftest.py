@@ -1,0 +1,39 @@
+"""Shared fixtures: a tiny randomly initialised BERT keeps model tests fast."""
+
+import pytest
+import torch
+from transformers import AutoTokenizer, BertConfig, BertModel
+
+from mtlab.encoder import Encoder, default_model_path
+from mtlab.model import MultitaskBert
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    return AutoTokenizer.from_pretrained(default_model_path(), local_files_only=True)
+
+
+@pytest.fixture
+def tiny_encoder(tokenizer):
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=64,
+    )  # fmt: skip
+    return Encoder(BertModel(config), tokenizer, max_length=32, name="tiny-bert")
+
+
+@pytest.fixture
+def tiny_model(tiny_encoder):
+    return MultitaskBert(tiny_encoder)
+
+
+SST_BATCH = {"ids": ["a", "b"], "sentences": ["a fine film", "dull and long"],
+             "labels": torch.tensor([3, 0])}  # fmt: skip
+QUORA_BATCH = {"ids": ["c", "d"], "sentences1": ["how do I cook rice?", "what is love?"],
+               "sentences2": ["how to cook rice", "who wrote hamlet?"],
+               "labels": torch.tensor([1, 0])}  # fmt: skip
+STS_BATCH = {"ids": ["e", "f"], "sentences1": ["a dog runs", "a man sings"],
+             "sentences2": ["a dog is running", "the market fell"],
+             "labels": torch.tensor([4.6, 0.2])}  # fmt: skip
+BATCHES = {"sst": SST_BATCH, "quora": QUORA_BATCH, "sts": STS_BATCH}
