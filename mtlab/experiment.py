@@ -46,7 +46,7 @@ class LabConfig:
     max_length: int = 128
     sentiment_head: str = "mlp"
     paraphrase_head: str = "concat_diff_prod"
-    similarity_head: str = "scaled_dot"
+    similarity_head: str = "cosine"
     pretrain_epochs: int = 10
     pretrain_lr: float = 1e-3
     finetune_epochs: int = 1

@@ -8,7 +8,7 @@ project's failed designs so the notebooks can put them side by side:
 |----------------|---------------------|---------------------------------------------------|
 | SentimentHead  | "mlp"               | "linear"                                          |
 | ParaphraseHead | "concat_diff_prod"  | "concat" (seed's fix), "linear" (10), "cross" (12) |
-| SimilarityHead | "scaled_dot"        | "dot" (mistake 14), "cosine"                      |
+| SimilarityHead | "cosine"            | "scaled_dot" (seed's fix), "dot" (mistake 14)     |
 """
 
 from __future__ import annotations
@@ -114,23 +114,24 @@ class SimilarityHead(nn.Module):
     """Two sentence vectors -> a similarity score on STS's 0-5 scale, trained with MSE.
 
     Each vector goes through the same two linear layers (unless projection=False), then:
+    - "cosine" (default): 5 * cos(p(u), p(v)), bounded by construction. On frozen MiniLM
+      features it reached STS r 0.84 where "scaled_dot" reached 0.71 (README, ablations).
     - "scaled_dot": p(u) . p(v) / sqrt(d). A dot product of d-dimensional vectors grows
       like sqrt(d); dividing keeps scores near the 0-5 range at the start of training.
     - "dot" (seed mistake 14): the same without the scaling: huge scores, huge loss,
       gradients that swamp the learning rate.
-    - "cosine": 5 * cos(p(u), p(v)), bounded by construction.
     With projection=False the head has no parameters at all: fine for a zero-shot cosine
     baseline, but in pretrain mode nothing is trainable and backward() fails (mistake 4).
     """
 
     task = "sts"
-    variants = ("scaled_dot", "dot", "cosine")
+    variants = ("cosine", "scaled_dot", "dot")
 
     def __init__(
         self,
         hidden: int,
         *,
-        variant: str = "scaled_dot",
+        variant: str = "cosine",
         projection: bool = True,
         dropout: float = 0.1,
     ):

@@ -29,7 +29,7 @@ class MultitaskBert(nn.Module):
         *,
         sentiment: str = "mlp",
         paraphrase: str = "concat_diff_prod",
-        similarity: str = "scaled_dot",
+        similarity: str = "cosine",
         dropout: float = 0.1,
     ) -> None:
         super().__init__()

@@ -13,14 +13,19 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(default_model_path(), local_files_only=True)
 
 
-@pytest.fixture
-def tiny_encoder(tokenizer):
+def make_tiny_encoder(tokenizer) -> Encoder:
+    """A 2-layer, 32-wide BERT with random weights (seeded) and the real tokenizer."""
     torch.manual_seed(0)
     config = BertConfig(
         vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
         intermediate_size=64, max_position_embeddings=64,
     )  # fmt: skip
     return Encoder(BertModel(config), tokenizer, max_length=32, name="tiny-bert")
+
+
+@pytest.fixture
+def tiny_encoder(tokenizer):
+    return make_tiny_encoder(tokenizer)
 
 
 @pytest.fixture

@@ -1,0 +1,39 @@
+# Routine tasks. `make run` and `make test` install what they need first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup run test test-unit test-notebooks lint format clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+## the full lab on the packaged encoder: pretrain, evaluate, finetune, evaluate, compare
+run: setup
+	$(PY) -m mtlab --output-dir runs/latest
+
+## all tests: unit tests, then the notebooks under nbval in the fast profile
+test: setup test-unit test-notebooks
+
+test-unit: setup
+	$(PY) -m pytest tests/
+
+test-notebooks: setup
+	MTLAB_FAST=1 $(PY) -m pytest --nbval notebooks/
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,101 @@
+import pytest
+import torch
+
+from mtlab.heads import SimilarityHead
+from mtlab.model import MultitaskBert
+from mtlab.train import (
+    NothingToTrainError,
+    TrainConfig,
+    evaluate,
+    load_checkpoint,
+    pick_device,
+    save_checkpoint,
+    train,
+    write_predictions,
+)
+from tests.conftest import make_tiny_encoder
+
+WORDS = ["good", "bad", "fine", "awful", "great", "dull", "fun", "long"]
+
+
+def _tiny_sets(n=12):
+    sst = [{"id": f"s{i}", "sentence": f"a {WORDS[i % 8]} film", "label": i % 5} for i in range(n)]
+    quora = [{"id": f"q{i}", "sentence1": f"is it {WORDS[i % 8]}?", "sentence2": f"is it {WORDS[(i * 3) % 8]}?",
+              "label": int(i % 8 == (i * 3) % 8)} for i in range(n)]  # fmt: skip
+    sts = [{"id": f"t{i}", "sentence1": f"the {WORDS[i % 8]} cat", "sentence2": f"a {WORDS[i % 5]} cat",
+            "label": float(i % 6)} for i in range(n)]  # fmt: skip
+    return {"sst": sst, "quora": quora, "sts": sts}
+
+
+@pytest.mark.parametrize("mode", ["pretrain", "finetune"])
+def test_train_logs_a_history_row_per_task_every_few_steps(tiny_model, mode):
+    tiny_model.set_mode(mode)
+    history = train(tiny_model, _tiny_sets(), TrainConfig(epochs=2, batch_size=4, log_every=3),
+                    progress=False)  # fmt: skip
+    assert list(history.columns) == ["phase", "step", "epoch", "task", "loss", "lr", "grad_norm"]
+    assert set(history["task"]) == {"sst", "quora", "sts"} and set(history["phase"]) == {mode}
+    assert history["step"].max() == 18 and history["step"].iloc[0] == 3
+    assert history["loss"].notna().all() and (history["grad_norm"] >= 0).all()
+
+
+def test_training_changes_heads_but_not_a_frozen_encoder(tiny_model):
+    tiny_model.set_mode("pretrain")
+    encoder_before = [p.clone() for p in tiny_model.encoder.parameters()]
+    head_before = [p.clone() for p in tiny_model.heads.parameters()]
+    train(tiny_model, _tiny_sets(), TrainConfig(epochs=1, batch_size=4), progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(encoder_before, tiny_model.encoder.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(head_before, tiny_model.heads.parameters()))
+
+
+def test_same_seed_same_numbers(tokenizer):
+    results = []
+    for _ in range(2):
+        model = MultitaskBert(make_tiny_encoder(tokenizer)).set_mode("finetune")
+        history = train(
+            model, _tiny_sets(), TrainConfig(epochs=1, batch_size=4, seed=5), progress=False
+        )
+        results.append(history["loss"].tolist())
+    assert results[0] == results[1]
+
+
+def test_parameterless_head_in_pretrain_fails_early_in_words(tiny_encoder):
+    """Seed mistake 4: a frozen encoder plus a head with no parameters has nothing to train."""
+    model = MultitaskBert(tiny_encoder).set_mode("pretrain")
+    model.heads["sts"] = SimilarityHead(32, variant="cosine", projection=False)
+    with pytest.raises(NothingToTrainError, match="'sts' head has no trainable parameters"):
+        train(model, _tiny_sets(), progress=False)
+
+
+def test_evaluate_returns_one_score_per_task(tiny_model):
+    scores = evaluate(tiny_model, _tiny_sets())
+    assert set(scores) == {"sst", "quora", "sts"}
+    assert 0 <= scores["sst"] <= 1 and 0 <= scores["quora"] <= 1 and -1 <= scores["sts"] <= 1
+
+
+def test_predictions_in_course_format(tiny_model, tmp_path):
+    test_set = [{"id": f"t{i}", "sentence1": "a b", "sentence2": f"c {i}"} for i in range(3)]
+    path = tmp_path / "sts-test-output.csv"
+    write_predictions(tiny_model, "sts", test_set, path)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "id,Predicted_Similarity" and len(lines) == 4
+    assert all(0.0 <= float(line.split(",")[1]) <= 5.0 for line in lines[1:])
+
+
+def test_checkpoint_loads_with_weights_only_and_restores_outputs(tiny_model, tmp_path):
+    tiny_model.eval()
+    path = tmp_path / "model.pt"
+    save_checkpoint(tiny_model, path, metrics={"sst": 0.5})
+    state = torch.load(path, weights_only=True)  # the torch default since 2.6
+    assert state["heads"] == {"sst": "mlp", "quora": "concat_diff_prod", "sts": "cosine"}
+    assert state["metrics"] == {"sst": 0.5} and not path.with_suffix(".pt.tmp").exists()
+    batch = {"ids": ["a"], "sentences": ["a fine film"]}
+    before = tiny_model("sst", batch)
+    for p in tiny_model.parameters():
+        torch.nn.init.zeros_(p)
+    load_checkpoint(path, tiny_model)
+    assert torch.allclose(tiny_model("sst", batch), before)
+
+
+def test_pick_device():
+    assert pick_device("cpu") == torch.device("cpu")
+    assert pick_device("auto").type in {"cpu", "cuda", "mps"}
