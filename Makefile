@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup run test test-unit test-notebooks lint format clean
+.PHONY: setup run test test-unit test-notebooks lint format clean notebooks
 
 setup: $(VENV)/.installed
 
@@ -37,3 +37,7 @@ format: setup
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
+
+## re-execute the notebooks in place (fast profile) after editing them
+notebooks: setup
+	MTLAB_FAST=1 $(PY) scripts/execute_notebooks.py notebooks/*.ipynb
