@@ -1,0 +1,60 @@
+"""A short end-to-end run of the full lab on the shipped sample with a tiny encoder."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from mtlab.__main__ import main, parse_args
+from mtlab.data import SAMPLE_DIR, load_dataset
+from mtlab.experiment import LabConfig, run_lab
+from mtlab.train import load_checkpoint
+
+
+@pytest.fixture
+def tiny_folder(tmp_path, tiny_encoder):
+    folder = tmp_path / "tiny-bert"
+    tiny_encoder.bert.save_pretrained(folder)
+    tiny_encoder.tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_run_lab_writes_results_checkpoints_and_predictions(tmp_path, tiny_folder):
+    out = tmp_path / "run"
+    config = LabConfig(data_dir=str(SAMPLE_DIR), encoder=str(tiny_folder), pretrain_epochs=2,
+                       finetune_limit=16, output_dir=str(out))  # fmt: skip
+    results = run_lab(config, progress=False)
+
+    assert set(results["metrics"]) == {"pretrain", "finetune"}
+    assert set(results["metrics"]["finetune"]) == {"sst", "quora", "sts"}
+    assert results["data"]["is_sample"]
+    assert json.loads((out / "results.json").read_text())["metrics"] == results["metrics"]
+    table = pd.read_csv(out / "results.csv", index_col="task")
+    assert list(table.columns) == ["metric", "pretrain", "finetune"]
+    history = pd.read_csv(out / "history.csv")
+    assert set(history["phase"]) == {"pretrain", "finetune"}
+    assert (out / "comparison.png").stat().st_size > 10_000
+
+    model = load_checkpoint(out / "checkpoints" / "finetune.pt")
+    assert model.mode == "finetune" and model.encoder.hidden_size == 32
+
+    sst = pd.read_csv(out / "predictions" / "sst-test-output.csv")
+    assert list(sst.columns) == ["id", "Predicted_Sentiment"]
+    assert len(sst) == len(load_dataset("sst", "test", SAMPLE_DIR))
+    assert sst["Predicted_Sentiment"].between(0, 4).all()
+    assert (out / "predictions" / "sts-test-output.csv").exists()
+
+
+def test_command_line_prints_the_comparison(tmp_path, tiny_folder, capsys):
+    out = tmp_path / "cli"
+    main(["--data-dir", str(SAMPLE_DIR), "--encoder", str(tiny_folder), "--pretrain-epochs", "1",
+          "--finetune-limit", "8", "--train-limit", "40", "--output-dir", str(out)])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "pretrain" in printed and "finetune" in printed and "pearson" in printed
+    assert (out / "results.json").exists()
+
+
+def test_every_config_field_is_an_option():
+    config = parse_args(["--pretrain-lr", "0.01", "--train-limit", "5", "--pooling", "cls"])
+    assert config.pretrain_lr == 0.01 and config.train_limit == 5 and config.pooling == "cls"
+    assert parse_args([]) == LabConfig()
