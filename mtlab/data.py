@@ -69,8 +69,8 @@ LABEL_COLUMN: dict[str, str] = {
 # No absolute paths in it: notebooks compare their outputs.
 SAMPLE_MESSAGE = (
     "Using mtlab's small sample data (mtlab/sample_data): fine for trying things, "
-    "far too small for real scores. Set MTLAB_DATA_DIR or run `python -m mtlab download` "
-    "for the course data."
+    "far too small for real scores. For the course data, set MTLAB_DATA_DIR to its folder "
+    "or copy its CSV files into data/."
 )
 MAX_LINES_IN_SUMMARY = 5
 
@@ -243,7 +243,7 @@ def read_task_file(
     if not path.is_file():
         raise DataFormatError(
             f"{path.name} not found in {path.parent}. Set MTLAB_DATA_DIR to the folder with "
-            "the course's data files, or run `python -m mtlab download` to fetch them."
+            "the course's data files, or copy those files into the project's data/ folder."
         )
     needed = ["id", *SENTENCE_COLUMNS[task]] + ([LABEL_COLUMN[task]] if labelled else [])
     rows = _read_rows(path)

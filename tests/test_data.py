@@ -200,7 +200,7 @@ def test_missing_file_says_where_it_looked_and_how_to_get_data(tmp_path):
     message = str(error.value)
     assert "ids-sst-train.csv not found in" in message
     assert str(tmp_path) in message
-    assert "MTLAB_DATA_DIR" in message and "python -m mtlab download" in message
+    assert "MTLAB_DATA_DIR" in message and "data/ folder" in message
 
 
 def test_empty_file(tmp_path):
