@@ -48,3 +48,26 @@ def plot_history(history: pd.DataFrame, path: str | Path | None = None):
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
+
+
+class LiveLossPlot:
+    """Redraw the loss curves in a notebook while training runs (seed mistake 8).
+
+    plot = LiveLossPlot()
+    train(model, train_sets, config, on_log=plot)
+    """
+
+    def __init__(self, every: int = 1) -> None:
+        from IPython.display import display
+
+        self.every = every  # redraw on every n-th log call
+        self.calls = 0
+        self.handle = display(None, display_id=True)
+
+    def __call__(self, history: pd.DataFrame) -> None:
+        self.calls += 1
+        if self.calls % self.every:
+            return
+        fig = plot_history(history)
+        self.handle.update(fig)
+        plt.close(fig)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import random
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,8 +104,13 @@ def train(
     *,
     progress: bool = True,
     phase: str | None = None,
+    on_log: Callable[[pd.DataFrame], None] | None = None,
 ) -> pd.DataFrame:
-    """Train all tasks of `train_sets` together for one phase; return the history table."""
+    """Train all tasks of `train_sets` together for one phase; return the history table.
+
+    `on_log`, if given, is called with the history so far every `log_every` steps (for
+    live plots such as `mtlab.plots.LiveLossPlot`).
+    """
     config = config or TrainConfig()
     phase = phase or model.mode
     set_seed(config.seed)
@@ -155,6 +160,8 @@ def train(
                     )  # fmt: skip
                 bar.set_postfix({t: f"{np.mean(v):.3f}" for t, v in pending.items()})
                 pending.clear()
+                if on_log is not None:
+                    on_log(pd.DataFrame(history))
             bar.update()
             if step >= total:
                 break

@@ -99,3 +99,11 @@ def test_checkpoint_loads_with_weights_only_and_restores_outputs(tiny_model, tmp
 def test_pick_device():
     assert pick_device("cpu") == torch.device("cpu")
     assert pick_device("auto").type in {"cpu", "cuda", "mps"}
+
+
+def test_on_log_sees_the_history_grow(tiny_model):
+    seen = []
+    tiny_model.set_mode("pretrain")
+    config = TrainConfig(epochs=1, batch_size=4, log_every=2)
+    train(tiny_model, _tiny_sets(), config, progress=False, on_log=lambda h: seen.append(len(h)))
+    assert len(seen) == 5 and seen == sorted(seen) and seen[0] >= 1  # 9 steps: logs at 2,4,6,8,9
