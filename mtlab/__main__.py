@@ -3,6 +3,7 @@
 python -m mtlab                                  # everything, default encoder
 python -m mtlab --train-limit 2000 --finetune-limit 500 --output-dir runs/quick
 python -m mtlab --encoder path/to/bert-base-uncased --device cuda
+python -m mtlab download --base-url URL          # the course files into data/ (see mtlab.download)
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ HELP = {
 def parse_args(argv: list[str] | None = None) -> LabConfig:
     """One --option per LabConfig field, with the field's default."""
     parser = argparse.ArgumentParser(
-        prog="python -m mtlab", description="Pretrain, evaluate, finetune, evaluate, compare."
+        prog="python -m mtlab",
+        description="Pretrain, evaluate, finetune, evaluate, compare.",
+        epilog="To fetch the course's data files: python -m mtlab download --help",
     )
     for field in dataclasses.fields(LabConfig):
         kind = {"int": int, "float": float}.get(str(field.type).split(" ")[0], str)
@@ -44,6 +47,11 @@ def parse_args(argv: list[str] | None = None) -> LabConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["download"]:
+        from mtlab.download import main as download_main
+
+        return download_main(argv[1:])
     config = parse_args(argv)
     results = run_lab(config)
     table = comparison_table(results["metrics"])

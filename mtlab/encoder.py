@@ -151,8 +151,13 @@ class Encoder(nn.Module):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.bert.requires_grad_(mode == "finetune")
-        self._cache.clear()  # cached vectors are only valid for the weights they came from
+        if mode == "finetune":
+            self.clear_cache()  # the weights are about to change: old vectors go stale
         self.train(self.training)
+
+    def clear_cache(self) -> None:
+        """Forget cached vectors (they are only valid for the weights they came from)."""
+        self._cache.clear()
 
     def train(self, mode: bool = True) -> Encoder:
         """Like nn.Module.train, but a frozen encoder stays in eval mode (no dropout)."""

@@ -101,6 +101,12 @@ class BackwardTrace:
     def plot(self, max_nodes: int = 60, ax=None):
         """Draw the graph, loss at the top, parameters (green) at the bottom."""
         keys = [k for k, _ in sorted(self.nodes.items(), key=lambda kv: kv[1].depth)][:max_nodes]
+        if not keys:  # no grad_fn: say so instead of failing on an empty drawing
+            if ax is None:
+                _, ax = plt.subplots(figsize=(4, 1))
+            ax.text(0.5, 0.5, "no backward graph: no grad_fn", ha="center", va="center")
+            ax.axis("off")
+            return ax
         by_depth: dict[int, list[int]] = {}
         for k in keys:
             by_depth.setdefault(self.nodes[k].depth, []).append(k)
@@ -148,11 +154,13 @@ def trace_backward(output: torch.Tensor, model: nn.Module | None = None) -> Back
                     queue.append((child, depth + 1))
                 node.inputs.append(id(child))
     reached = {n.parameter for n in nodes.values() if n.parameter}
-    trainable = [n for n, p in model.named_parameters() if p.requires_grad] if model else []
+    trainable = (
+        [n for n, p in model.named_parameters() if p.requires_grad] if model is not None else []
+    )
     return BackwardTrace(
         nodes=nodes,
         root=id(root) if root is not None else None,
-        reached=[n for n in trainable if n in reached] if model else sorted(reached),
+        reached=[n for n in trainable if n in reached] if model is not None else sorted(reached),
         missed=[n for n in trainable if n not in reached],
     )
 

@@ -42,7 +42,6 @@ class MultitaskBert(nn.Module):
                 "sts": SimilarityHead(hidden, variant=similarity, dropout=dropout),
             }
         )
-        self.mode = "finetune"
 
     @classmethod
     def from_pretrained(
@@ -57,10 +56,14 @@ class MultitaskBert(nn.Module):
         encoder = Encoder.from_pretrained(name_or_path, pooling=pooling, max_length=max_length)
         return cls(encoder, **head_options)
 
+    @property
+    def mode(self) -> str:
+        """'pretrain' while the encoder is frozen, else 'finetune'."""
+        return "pretrain" if self.encoder.frozen else "finetune"
+
     def set_mode(self, mode: str) -> MultitaskBert:
         """pretrain: encoder frozen, heads train. finetune: everything trains."""
         self.encoder.set_mode(mode)
-        self.mode = mode
         return self
 
     def add_head(self, task: str, head: nn.Module) -> None:

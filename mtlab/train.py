@@ -248,4 +248,5 @@ def load_checkpoint(path: str | Path, model: MultitaskBert | None = None) -> Mul
         )
     model.load_state_dict(state["state_dict"])
     model.set_mode(state["mode"])
+    model.encoder.clear_cache()  # new weights: vectors cached from the old ones are stale
     return model

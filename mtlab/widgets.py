@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import ipywidgets as w
+import pandas as pd
 import torch
 
+from mtlab.gradients import BackwardTrace
 from mtlab.model import MultitaskBert
 
 SENTIMENT = ["very negative", "negative", "neutral", "positive", "very positive"]
@@ -49,3 +53,65 @@ def prediction_explorer(
     box2.observe(update, names="value")
     update()
     return w.VBox([box1, box2, result])
+
+
+def trace_level(trace: BackwardTrace, depth: int) -> pd.DataFrame:
+    """The nodes `depth` steps back from the loss, and which nodes one step closer they feed.
+
+    One row per node: its operation, the parameter it writes .grad into (AccumulateGrad
+    nodes only) and `feeds`, the operations at depth - 1 that take its result as input.
+    """
+    level = [n for n in trace.nodes.values() if n.depth == depth]
+    rows = []
+    for node in level:
+        feeds = sorted(
+            p.name for p in trace.nodes.values() if p.depth == depth - 1 and node.key in p.inputs
+        )
+        rows.append((node.name, node.parameter or "", ", ".join(feeds)))
+    return pd.DataFrame(rows, columns=["operation", "parameter", "feeds"])
+
+
+def _level_html(trace: BackwardTrace, depth: int) -> str:
+    """The page `trace_stepper` shows for one depth."""
+    if trace.root is None:
+        return (
+            "<p><b>no grad_fn</b>: this tensor is not connected to any parameter "
+            "(detached, made under no_grad, or from .item()/numpy), so there is nothing to "
+            f"trace back. Trainable parameters it does not reach: {len(trace.missed)}.</p>"
+        )
+    so_far = {n.parameter for n in trace.nodes.values() if n.parameter and n.depth <= depth}
+    reached = sum(name in so_far for name in trace.reached)
+    total = len(trace.reached) + len(trace.missed)
+    table = trace_level(trace, depth)
+    lines = [
+        f"<p><b>{depth} step(s) back from the loss</b>: {len(table)} node(s). "
+        f"Trainable parameters reached so far: {reached} of {total}.</p>",
+        table.to_html(index=False, escape=True, border=0),
+    ]
+    if depth == max(n.depth for n in trace.nodes.values()) and trace.missed:
+        missed = ", ".join(escape(m) for m in trace.missed)
+        lines.append(f"<p><b>never reached ({len(trace.missed)})</b>: {missed}</p>")
+    return "".join(lines)
+
+
+def trace_stepper(trace: BackwardTrace, depth: int = 0) -> w.VBox:
+    """Step back from the loss one level at a time: what is reached at each depth?
+
+    This is the debugging move of seed mistake 9 as a tool: start at the symptom (the loss)
+    and walk back, level by level, asking at each step whether the tensor has a grad_fn
+    and whether a parameter is reached (a row with a parameter name is an AccumulateGrad
+    node: where that parameter's .grad gets written).
+    """
+    deepest = max((n.depth for n in trace.nodes.values()), default=0)
+    slider = w.IntSlider(
+        value=min(depth, deepest), min=0, max=deepest, description="steps back",
+        disabled=trace.root is None, continuous_update=True,
+    )  # fmt: skip
+    page = w.HTML()
+
+    def update(_=None) -> None:
+        page.value = _level_html(trace, slider.value)
+
+    slider.observe(update, names="value")
+    update()
+    return w.VBox([slider, page])

@@ -81,3 +81,13 @@ def test_uncached_hub_name_offline_explains_how_to_get_it(monkeypatch):
 
 def test_default_model_path_is_a_model_folder():
     assert (default_model_path() / "config.json").is_file()
+
+
+def test_cache_survives_repeated_pretrain_but_not_finetune(tiny_encoder):
+    tiny_encoder.set_mode("pretrain")
+    tiny_encoder.embed(["a cat"])
+    tiny_encoder.set_mode("pretrain")
+    assert len(tiny_encoder._cache) == 1  # same weights: nothing to recompute
+    tiny_encoder.set_mode("finetune")
+    tiny_encoder.set_mode("pretrain")
+    assert tiny_encoder._cache == {}

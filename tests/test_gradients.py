@@ -170,3 +170,12 @@ def test_checker_explains_a_cat_along_the_batch_dimension():
 
     result = check_head(CatBatch(), "quora", hidden=8)
     assert "forward failed" in result.problems[0] and "dim=-1" in result.problems[0]
+
+
+def test_plot_of_a_cut_graph_says_so_instead_of_failing():
+    import matplotlib.pyplot as plt
+
+    trace = trace_backward(FrozenAndUnused()(torch.randn(3, 4)).detach().sum())
+    ax = trace.plot()
+    assert ax.texts[0].get_text() == "no backward graph: no grad_fn"
+    plt.close(ax.figure)

@@ -45,3 +45,10 @@ def test_trainable_parameters_per_part(tiny_model):
 def test_unknown_task_lists_the_heads(tiny_model):
     with pytest.raises(KeyError, match="sst"):
         tiny_model("imdb", BATCHES["sst"])
+
+
+def test_mode_follows_the_encoder(tiny_encoder):
+    tiny_encoder.set_mode("pretrain")
+    assert MultitaskBert(tiny_encoder).mode == "pretrain"  # built around a frozen encoder
+    tiny_encoder.set_mode("finetune")
+    assert MultitaskBert(tiny_encoder).mode == "finetune"
