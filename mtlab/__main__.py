@@ -12,7 +12,10 @@ import argparse
 import dataclasses
 import sys
 
+from mtlab.batching import SCHEDULES
+from mtlab.encoder import POOLINGS
 from mtlab.experiment import LabConfig, comparison_table, run_lab
+from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
 
 HELP = {
     "data_dir": "folder with the course's CSV files (default: $MTLAB_DATA_DIR, data/, sample)",
@@ -28,6 +31,28 @@ HELP = {
 }
 
 
+CHOICES = {
+    "pooling": POOLINGS,
+    "sentiment_head": SentimentHead.variants,
+    "paraphrase_head": ParaphraseHead.variants,
+    "similarity_head": SimilarityHead.variants,
+    "schedule": SCHEDULES,
+}
+
+
+def positive(kind: type):
+    """An argparse type that refuses zero and negative numbers, naming what it got."""
+
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid int value" errors
+    return parse
+
+
 def parse_args(argv: list[str] | None = None) -> LabConfig:
     """One --option per LabConfig field, with the field's default."""
     parser = argparse.ArgumentParser(
@@ -37,9 +62,12 @@ def parse_args(argv: list[str] | None = None) -> LabConfig:
     )
     for field in dataclasses.fields(LabConfig):
         kind = {"int": int, "float": float}.get(str(field.type).split(" ")[0], str)
+        if kind is not str and field.name != "seed":
+            kind = positive(kind)
         parser.add_argument(
             "--" + field.name.replace("_", "-"),
             type=kind,
+            choices=CHOICES.get(field.name),
             default=field.default,
             help=f"{HELP.get(field.name, '')} (default: {field.default})".strip(),
         )

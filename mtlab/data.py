@@ -64,6 +64,15 @@ LABEL_COLUMN: dict[str, str] = {
     "quora": "is_duplicate",
     "sts": "similarity",
 }
+# The valid labels of each task, in words, for every message about a bad label.
+LABEL_VALUES: dict[str, str] = {
+    "sst": "an integer from 0 to 4",
+    "cfimdb": "0 or 1",
+    "quora": "0 or 1",
+    "sts": "a number from 0 to 5",
+}
+# Delimiters that a header without tabs may have been written with, named for messages.
+OTHER_DELIMITERS: dict[str, str] = {",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
 
 # Printed whenever the sample is used, so that nobody mistakes sample scores for real ones.
 # No absolute paths in it: notebooks compare their outputs.
@@ -276,14 +285,22 @@ def read_task_file(
             raise DataFormatError(
                 f"{path.name}: none of its {len(problems)} rows is usable ({problems[0]})"
             )
-        raise DataFormatError(f"{path.name} has a header but no data rows")
+        raise DataFormatError(
+            f"{path.name} has a header but no data rows: expected at least one row of "
+            f"tab-separated columns {needed}"
+        )
     if problems:
         _print_summary(path, problems)
     return examples, problems
 
 
 def _read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line number, fields) per record; quoted fields may hold tabs and doubled quotes."""
+    """Yield (line number, fields) per record; quoted fields may hold tabs and doubled quotes.
+
+    Every record of these files is one line, so a record that goes on past its line is a
+    quote left open. It has swallowed the rows after it, so it stops the whole file,
+    strict or not, rather than being skipped as one bad row.
+    """
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -294,19 +311,43 @@ def _read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             "expected a UTF-8 tab-separated file"
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
+    line = 1  # where the next record starts
     try:
         for fields in reader:
-            yield reader.line_num, fields
+            if reader.line_num > line:
+                raise DataFormatError(_unclosed_quote(path, line, reader.line_num))
+            yield line, fields
+            line = reader.line_num + 1
     except csv.Error as error:
+        if reader.line_num > line:  # the open quote grew the field past the csv size limit
+            raise DataFormatError(
+                _unclosed_quote(path, line, reader.line_num, outgrew_limit=True)
+            ) from None
         raise DataFormatError(f"{path.name} line {reader.line_num}: {error}") from None
+
+
+def _unclosed_quote(path: Path, line: int, last_line: int, *, outgrew_limit: bool = False) -> str:
+    """Say where a quote opened that swallowed the lines after it, and how much it took."""
+    swallowed = last_line - line
+    lines = "line" if swallowed == 1 else "lines"
+    where = f"line {last_line}"
+    if outgrew_limit:
+        where += ", where the field outgrew the csv size limit"
+    return (
+        f"{path.name} line {line}: a quote opened here is never closed on this line, so it "
+        f"swallowed the {swallowed} {lines} after it (up to {where}) into one field. "
+        "Each row must be one line: remove the stray quote, or close it (a quote inside "
+        'a quoted field is written "")'
+    )
 
 
 def _locate_columns(path: Path, header: list[str], needed: list[str]) -> dict[str, int]:
     """Find each needed column by name, since test-student files have an extra index column."""
-    if len(header) == 1 and "," in header[0]:
+    delimiter = _other_delimiter(header, needed)
+    if delimiter:
         raise DataFormatError(
-            f"{path.name} line 1: header looks comma-separated; expected tab-separated "
-            f"columns {needed}, found {header[0]!r}"
+            f"{path.name} line 1: header looks {OTHER_DELIMITERS[delimiter]}-separated; "
+            f"expected tab-separated columns {needed}, found {header[0]!r}"
         )
     missing = [name for name in needed if name not in header]
     if missing:
@@ -314,7 +355,28 @@ def _locate_columns(path: Path, header: list[str], needed: list[str]) -> dict[st
             f"{path.name} line 1: header lacks column(s) {missing}; expected columns "
             f"{needed}, found {header}"
         )
+    for name in needed:
+        positions = [str(index + 1) for index, found in enumerate(header) if found == name]
+        if len(positions) > 1:
+            raise DataFormatError(
+                f"{path.name} line 1: header names column {name!r} more than once, as fields "
+                f"{', '.join(positions[:-1])} and {positions[-1]}; expected each of {needed} "
+                f"once, found {header}"
+            )
     return {name: header.index(name) for name in needed}
+
+
+def _other_delimiter(header: list[str], needed: list[str]) -> str | None:
+    """Guess the delimiter of a header with no tab: the one that splits out most needed names."""
+    if len(header) != 1:
+        return None
+    candidates = [delimiter for delimiter in OTHER_DELIMITERS if delimiter in header[0]]
+
+    def fit(delimiter: str) -> tuple[int, int]:
+        parts = [part.strip() for part in header[0].split(delimiter)]
+        return sum(name in parts for name in needed), len(parts)
+
+    return max(candidates, key=fit, default=None)
 
 
 class _BadRow(Exception):
@@ -326,7 +388,10 @@ def _parse_row(
 ) -> dict:
     """Turn one row into an example dict, or raise _BadRow listing everything wrong with it."""
     if len(fields) != width:
-        raise _BadRow(f"expected {width} tab-separated fields, found {len(fields)}")
+        problem = f"expected {width} tab-separated fields, found {len(fields)}"
+        if fields and fields[-1].endswith(("\n", "\r")):  # a quote left open on the last line
+            problem += "; a quote opened on this line is never closed"
+        raise _BadRow(problem)
     issues = []
     example: dict = {"id": fields[columns["id"]].strip()}
     if not example["id"]:
@@ -346,24 +411,28 @@ def _parse_row(
 
 
 def _parse_label(text: str, task: str) -> int | float:
-    """Read a label: an int class for sst (0-4), cfimdb and quora (0/1), a float 0-5 for sts."""
+    """Read a label: an int class for sst (0-4), cfimdb and quora (0/1), a float 0-5 for sts.
+
+    Every rejection names the valid values, so the fix is clear from the message alone.
+    """
     column = LABEL_COLUMN[task]
+    expected = LABEL_VALUES[task]
     text = text.strip()
     if not text:
-        raise _BadRow(f"blank label in column {column!r}")
+        raise _BadRow(f"blank label in column {column!r} (expected {expected})")
     try:
         value = float(text)
     except ValueError:
-        raise _BadRow(f"non-numeric label {text!r} in column {column!r}") from None
+        raise _BadRow(
+            f"non-numeric label {text!r} in column {column!r} (expected {expected})"
+        ) from None
     if task == "sts":
         if 0.0 <= value <= 5.0:
             return value
-        expected = "a number from 0 to 5"
     else:
         top = 4 if task == "sst" else 1
         if value.is_integer() and 0 <= value <= top:
             return int(value)
-        expected = f"an integer from 0 to {top}"
     raise _BadRow(f"label {text!r} in column {column!r} is out of range: expected {expected}")
 
 

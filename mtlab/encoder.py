@@ -89,7 +89,13 @@ def load_pretrained(name_or_path: str | Path | None = None) -> tuple[nn.Module, 
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
         model = AutoModel.from_pretrained(source, local_files_only=local)
-    except OSError as e:
+    except (OSError, ValueError) as e:
+        if local:  # a folder that exists but that transformers cannot read
+            raise ModelNotFoundError(
+                f"Could not load the encoder in {path}: {e}\nExpected a Hugging Face BERT-style "
+                "model folder: config.json (with a model_type such as 'bert'), the weights and "
+                "the tokenizer files, as written by save_pretrained()."
+            ) from e
         raise ModelNotFoundError(
             f"Could not load the encoder {source!r}: {e}\nWith no internet (or HF_HUB_OFFLINE=1) a "
             "hub name only works if it is already in your Hugging Face cache. Download the model "
@@ -102,6 +108,13 @@ def load_pretrained(name_or_path: str | Path | None = None) -> tuple[nn.Module, 
             f"{model.config.vocab_size}: they do not belong together."
         )
     return model, tokenizer, name
+
+
+def _keys(sentences: Sequence[str], pair_with: Sequence[str] | None) -> list[tuple[str, ...]]:
+    """Cache keys: (sentence,) or (sentence, partner) for a pair encoded as one sequence."""
+    if pair_with is None:
+        return [(s,) for s in sentences]
+    return list(zip(sentences, pair_with))
 
 
 class Encoder(nn.Module):
@@ -128,7 +141,9 @@ class Encoder(nn.Module):
         self.pooling = pooling
         self.max_length = max_length
         self.name = name
-        self._cache: dict[tuple[str, ...], torch.Tensor] = {}
+        self._cache: dict[tuple[str, ...], torch.Tensor] = {}  # frozen vectors
+        self._tokens: dict[tuple[str, ...], tuple[list[int], list[int]]] = {}  # ids, types
+        self.truncated = 0  # sentences (or pairs) longer than max_length, cut to fit
 
     @classmethod
     def from_pretrained(
@@ -167,17 +182,49 @@ class Encoder(nn.Module):
         return self
 
     def tokenize(self, sentences: Sequence[str], pair_with: Sequence[str] | None = None):
-        """Token ids padded only to the longest sentence of this batch (dynamic padding)."""
-        batch = self.tokenizer(
-            list(sentences),
-            list(pair_with) if pair_with is not None else None,
-            padding="longest",
-            truncation=True,
-            max_length=self.max_length,
-            return_tensors="pt",
-        )
+        """Token ids padded only to the longest sentence of this batch (dynamic padding).
+
+        Each sentence (or pair) is tokenized once and remembered, so later epochs skip
+        the tokenizer entirely.
+        """
+        keys = _keys(sentences, pair_with)
+        missing = list(dict.fromkeys(k for k in keys if k not in self._tokens))
+        if missing:
+            self._tokenize_into_cache(missing)
+        rows = [self._tokens[k] for k in keys]
+        width = max(len(ids) for ids, _ in rows)
+        input_ids = torch.full((len(rows), width), self.tokenizer.pad_token_id or 0)
+        token_type_ids = torch.zeros((len(rows), width), dtype=torch.long)
+        attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, (ids, types) in enumerate(rows):
+            input_ids[i, : len(ids)] = torch.tensor(ids)
+            token_type_ids[i, : len(ids)] = torch.tensor(types)
+            attention_mask[i, : len(ids)] = 1
         device = next(self.bert.parameters()).device
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if "token_type_ids" in self.tokenizer.model_input_names:
+            batch["token_type_ids"] = token_type_ids
         return {k: v.to(device) for k, v in batch.items()}
+
+    def _tokenize_into_cache(self, keys: list[tuple[str, ...]]) -> None:
+        """Tokenize new sentences; count those longer than max_length (they get truncated)."""
+        first = [k[0] for k in keys]
+        second = [k[1] for k in keys] if len(keys[0]) == 2 else None
+        full = self.tokenizer(first, second, truncation=False, return_token_type_ids=True)
+        too_long = [i for i, ids in enumerate(full["input_ids"]) if len(ids) > self.max_length]
+        if too_long:
+            self.truncated += len(too_long)
+            cut = self.tokenizer(
+                [first[i] for i in too_long],
+                [second[i] for i in too_long] if second is not None else None,
+                truncation=True,
+                max_length=self.max_length,
+                return_token_type_ids=True,
+            )
+            for j, i in enumerate(too_long):
+                full["input_ids"][i] = cut["input_ids"][j]
+                full["token_type_ids"][i] = cut["token_type_ids"][j]
+        self._tokens.update(zip(keys, zip(full["input_ids"], full["token_type_ids"])))
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **kwargs
@@ -196,9 +243,7 @@ class Encoder(nn.Module):
         """One vector per sentence (or per sentence pair, encoded together as one sequence)."""
         if not self.frozen:
             return self(**self.tokenize(sentences, pair_with))
-        keys = (
-            list(zip(sentences, pair_with)) if pair_with is not None else [(s,) for s in sentences]
-        )
+        keys = _keys(sentences, pair_with)
         missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
         if missing:
             self._encode_into_cache(missing)

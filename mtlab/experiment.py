@@ -119,6 +119,9 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         seconds[phase] = round(time.perf_counter() - phase_started, 1)
         save_checkpoint(model, out / "checkpoints" / f"{phase}.pt", metrics=metrics[phase])
         print(f"after {phase} ({seconds[phase]:.0f} s): " + _format(metrics[phase]))
+    if model.encoder.truncated:
+        print(f"note: {model.encoder.truncated} inputs were longer than max_length="
+              f"{config.max_length} tokens and were truncated to fit")  # fmt: skip
 
     for task, dataset in test_sets.items():
         write_predictions(model, task, dataset, out / "predictions" / f"{task}-test-output.csv")
