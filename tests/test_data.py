@@ -167,8 +167,8 @@ def test_real_quora_broken_rows_are_reported_with_file_and_line(capsys):
     dev = load_dataset("quora", "dev", REAL)
 
     assert [(p.path.name, p.line) for p in train.problems] == [("quora-train.csv", 1866)]
-    assert (
-        str(train.problems[0]) == "quora-train.csv line 1866: blank label in column 'is_duplicate'"
+    assert str(train.problems[0]) == (
+        "quora-train.csv line 1866: blank label in column 'is_duplicate' (expected 0 or 1)"
     )
     assert [(p.path.name, p.line) for p in dev.problems] == [("quora-dev.csv", 1863)]
     assert "blank sentence in column 'sentence2'" in dev.problems[0].problem
@@ -211,8 +211,12 @@ def test_empty_file(tmp_path):
 
 def test_header_without_rows(tmp_path):
     write(tmp_path, "sts-dev.csv", [HEADERS["sts"]])
-    with pytest.raises(DataFormatError, match=r"sts-dev\.csv has a header but no data rows"):
+    with pytest.raises(DataFormatError) as error:
         load_dataset("sts", "dev", tmp_path)
+    assert str(error.value) == (
+        "sts-dev.csv has a header but no data rows: expected at least one row of tab-separated "
+        "columns ['id', 'sentence1', 'sentence2', 'similarity']"
+    )
 
 
 def test_header_missing_a_column_names_expected_and_found(tmp_path):
@@ -225,10 +229,28 @@ def test_header_missing_a_column_names_expected_and_found(tmp_path):
     assert "found ['', 'id', 'sentence1', 'sentence2']" in message
 
 
-def test_comma_separated_file_is_recognised(tmp_path):
-    write(tmp_path, "ids-sst-dev.csv", [",id,sentence,sentiment", "0,a,Fine .,3"])
-    with pytest.raises(DataFormatError, match="looks comma-separated; expected tab-separated"):
+@pytest.mark.parametrize(
+    ("delimiter", "name"), [(",", "comma"), (";", "semicolon"), ("|", "pipe"), (" ", "space")]
+)
+def test_other_delimiters_are_recognised(tmp_path, delimiter, name):
+    header = delimiter.join(["", "id", "sentence", "sentiment"])
+    write(tmp_path, "ids-sst-dev.csv", [header, delimiter.join(["0", "a", "Fine", "3"])])
+    with pytest.raises(DataFormatError) as error:
         load_dataset("sst", "dev", tmp_path)
+    assert str(error.value) == (
+        f"ids-sst-dev.csv line 1: header looks {name}-separated; expected tab-separated "
+        f"columns ['id', 'sentence', 'sentiment'], found {header.strip()!r}"
+    )
+
+
+def test_column_named_twice_in_the_header(tmp_path):
+    header = "\tid\tsentence1\tsentence2\tis_duplicate\tsentence2"
+    write(tmp_path, "quora-dev.csv", [header, "0\ta\tQ1?\tQ2?\t1.0\tQ3?"])
+    with pytest.raises(DataFormatError) as error:
+        load_dataset("quora", "dev", tmp_path)
+    assert str(error.value).startswith(
+        "quora-dev.csv line 1: header names column 'sentence2' more than once, as fields 4 and 6;"
+    )
 
 
 def test_test_student_file_cannot_be_read_as_labelled(tmp_path):
@@ -264,7 +286,7 @@ def test_csv_parser_errors_name_file_and_line(tmp_path):
 
 BAD_LABELS = [
     ("sst", "", "blank label in column 'sentiment'"),
-    ("sst", "great", "non-numeric label 'great' in column 'sentiment'"),
+    ("sst", "great", "non-numeric label 'great' in column 'sentiment' (expected an integer"),
     (
         "sst",
         "5",
@@ -277,13 +299,13 @@ BAD_LABELS = [
     (
         "cfimdb",
         "2",
-        "label '2' in column 'sentiment' is out of range: expected an integer from 0 to 1",
+        "label '2' in column 'sentiment' is out of range: expected 0 or 1",
     ),
-    ("quora", "", "blank label in column 'is_duplicate'"),
+    ("quora", "", "blank label in column 'is_duplicate' (expected 0 or 1)"),
     ("quora", "true", "non-numeric label 'true' in column 'is_duplicate'"),
     ("quora", "2.0", "label '2.0' in column 'is_duplicate' is out of range"),
     ("quora", "0.5", "out of range"),
-    ("sts", "", "blank label in column 'similarity'"),
+    ("sts", "", "blank label in column 'similarity' (expected a number from 0 to 5)"),
     ("sts", "high", "non-numeric label 'high' in column 'similarity'"),
     (
         "sts",
@@ -396,6 +418,23 @@ def test_blank_line_in_the_middle_is_reported(tmp_path):
 
 
 # --- what a real CSV parser must handle ---------------------------------------------------
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_unclosed_quote_stops_the_file_at_the_line_it_opened(tmp_path, capsys, strict):
+    """Even past the csv module's field size limit, which a long swallow reaches first."""
+    rows = [good_row("sst", i, "2") for i in range(5000)]
+    rows[4] = '4\tid4\t"It never closes .\t2'
+    write(tmp_path, "ids-sst-train.csv", [HEADERS["sst"], *rows])
+    with pytest.raises(DataFormatError) as error:
+        load_dataset("sst", "train", tmp_path, strict=strict)
+    message = str(error.value)
+    assert message.startswith(
+        "ids-sst-train.csv line 6: a quote opened here is never closed on this line, so it "
+        "swallowed the "
+    )
+    assert "(up to line 2992, where the field outgrew the csv size limit)" in message
+    assert capsys.readouterr().err == ""
 
 
 def test_quoted_fields_with_tabs_and_doubled_quotes(tmp_path):
