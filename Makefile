@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup run test test-unit test-notebooks lint format clean notebooks
+.PHONY: setup run test test-unit test-notebooks test-browser lint format clean notebooks
 
 setup: $(VENV)/.installed
 
@@ -18,14 +18,23 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 run: setup
 	$(PY) -m mtlab --output-dir runs/latest
 
-## all tests: unit tests, then the notebooks under nbval in the fast profile
-test: setup test-unit test-notebooks
+## all tests: unit tests, the notebooks under nbval in the fast profile, then in JupyterLab
+test: setup test-unit test-notebooks test-browser
 
 test-unit: setup
 	$(PY) -m pytest tests/
 
 test-notebooks: setup
 	MTLAB_FAST=1 $(PY) -m pytest --nbval notebooks/
+
+## notebooks in JupyterLab in headless Chromium (the system's: installed here when missing and root)
+CHROMIUM ?= /usr/bin/chromium
+test-browser: setup
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+	MTLAB_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -m browser tests/browser
 
 lint: setup
 	$(VENV)/bin/ruff check .

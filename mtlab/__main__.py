@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 import sys
 
 from mtlab.batching import SCHEDULES
@@ -28,6 +29,8 @@ HELP = {
     "log_every": "log the training losses every N steps",
     "device": "auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps",
     "output_dir": "where results, chart, checkpoints and predictions go",
+    "checkpoint_every": "save the training state every N steps",
+    "resume": "continue an interrupted run from the checkpoints in --output-dir",
 }
 
 
@@ -61,11 +64,15 @@ def parse_args(argv: list[str] | None = None) -> LabConfig:
         epilog="To fetch the course's data files: python -m mtlab download --help",
     )
     for field in dataclasses.fields(LabConfig):
+        name = "--" + field.name.replace("_", "-")
+        if field.type == "bool":
+            parser.add_argument(name, action="store_true", help=HELP.get(field.name))
+            continue
         kind = {"int": int, "float": float}.get(str(field.type).split(" ")[0], str)
         if kind is not str and field.name != "seed":
             kind = positive(kind)
         parser.add_argument(
-            "--" + field.name.replace("_", "-"),
+            name,
             type=kind,
             choices=CHOICES.get(field.name),
             default=field.default,
@@ -81,7 +88,16 @@ def main(argv: list[str] | None = None) -> int:
 
         return download_main(argv[1:])
     config = parse_args(argv)
-    results = run_lab(config)
+    # `kill` (SIGTERM) stops a run the way Ctrl-C does: the last checkpoint stays intact.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        results = run_lab(config)
+    except KeyboardInterrupt:
+        print(f"stopped. Continue with: python -m mtlab --resume --output-dir {config.output_dir}"
+              " (and the same options)", file=sys.stderr)  # fmt: skip
+        return 130
+    if not results:  # a torchrun process other than the first
+        return 0
     table = comparison_table(results["metrics"])
     print()
     print(table.round(3).to_string())
@@ -90,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         f"predictions/ in {results['seconds']['total']:.0f} s"
     )
     return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

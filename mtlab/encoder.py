@@ -270,7 +270,8 @@ class Encoder(nn.Module):
 
         if not self.frozen:
             return
-        keys = sorted({(s,) for s in sentences} - self._cache.keys(), key=lambda k: len(k[0]))
+        # Sorted by length, ties by text: the same chunks every run (a set has no fixed order).
+        keys = sorted({(s,) for s in sentences} - self._cache.keys(), key=lambda k: (len(k[0]), k))
         for i in tqdm(
             range(0, len(keys), chunk), desc="encoding (frozen)", disable=not progress, unit="chunk"
         ):

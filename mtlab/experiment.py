@@ -8,12 +8,14 @@ curves), comparison.png, checkpoints/ and predictions/.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 import torch
+import torch.distributed as dist
 
 from mtlab.data import TASK_FILES, DataSource, load_dataset, resolve_data_dir
 from mtlab.model import TASKS, MultitaskBert
@@ -21,7 +23,9 @@ from mtlab.plots import plot_comparison
 from mtlab.train import (
     METRICS,
     TrainConfig,
+    distributed,
     evaluate,
+    load_checkpoint_state,
     pick_device,
     save_checkpoint,
     set_seed,
@@ -52,7 +56,7 @@ class LabConfig:
     finetune_epochs: int = 1
     finetune_lr: float = 3e-5
     batch_size: int = 32
-    train_limit: int | None = None  # at most this many training rows per task (both phases)
+    train_limit: int | None = None  # at most this many training rows per task, drawn at random
     finetune_limit: int | None = None  # ... and at most this many in finetune
     dev_limit: int | None = None
     schedule: str = "round_robin"
@@ -60,13 +64,21 @@ class LabConfig:
     seed: int = 0
     device: str = "auto"
     output_dir: str = "runs/latest"
+    checkpoint_every: int = 50  # save the training state every N steps
+    resume: bool = False  # continue an interrupted run in output_dir
 
 
 def load_task_data(config: LabConfig) -> tuple[DataSource, dict, dict, dict]:
     """Where the data came from, and train, dev and test datasets for the three tasks."""
     source = resolve_data_dir(config.data_dir)
-    train_sets = {t: load_dataset(t, "train", source.path, limit=config.train_limit) for t in TASKS}
-    dev_sets = {t: load_dataset(t, "dev", source.path, limit=config.dev_limit) for t in TASKS}
+    train_sets = {
+        t: random_subset(load_dataset(t, "train", source.path), config.train_limit, config.seed)
+        for t in TASKS
+    }
+    dev_sets = {
+        t: random_subset(load_dataset(t, "dev", source.path), config.dev_limit, config.seed)
+        for t in TASKS
+    }
     test_sets = {
         t: load_dataset(t, "test", source.path)
         for t in TASKS
@@ -84,8 +96,15 @@ def comparison_table(metrics: dict[str, dict[str, float]]) -> pd.DataFrame:
 
 
 def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
-    """Pretrain, evaluate, finetune, evaluate; write results, chart, checkpoints, predictions."""
+    """Pretrain, evaluate, finetune, evaluate; write results, chart, checkpoints, predictions.
+
+    The training state is saved every `checkpoint_every` steps; after an interruption,
+    the same call with resume=True skips finished phases and continues the one that
+    was cut short. Under torchrun, every process trains and process 0 writes the files.
+    """
     out = Path(config.output_dir)
+    rank = start_distributed()
+    say = print if rank == 0 else _silent
     out.mkdir(parents=True, exist_ok=True)
     set_seed(config.seed)
     started = time.perf_counter()
@@ -98,8 +117,8 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         paraphrase=config.paraphrase_head,
         similarity=config.similarity_head,
     ).to(pick_device(config.device))
-    print(f"encoder: {model.encoder.name}, {model.trainable_parameters()['encoder']:,} parameters")
-    print("training rows: " + ", ".join(f"{t} {len(ds):,}" for t, ds in train_sets.items()))
+    say(f"encoder: {model.encoder.name}, {model.trainable_parameters()['encoder']:,} parameters")
+    say("training rows: " + ", ".join(f"{t} {len(ds):,}" for t, ds in train_sets.items()))
 
     metrics, seconds, histories = {}, {}, []
     phases = {
@@ -108,20 +127,36 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     }
     for phase, (epochs, lr, limit) in phases.items():
         phase_started = time.perf_counter()
+        done = out / "checkpoints" / f"{phase}.pt"
+        if config.resume and done.exists():  # finished before the interruption
+            state = load_checkpoint_state(done)
+            model.load_state_dict(state["state_dict"])
+            model.set_mode(phase)
+            metrics[phase] = state["metrics"]
+            histories.append(pd.DataFrame(state["history"]))
+            say(f"{phase}: finished earlier, loaded {done}")
+            continue
         model.set_mode(phase)
-        sets = {t: _first(ds, limit) for t, ds in train_sets.items()}
+        sets = {t: random_subset(ds, limit, config.seed) for t, ds in train_sets.items()}
         train_config = TrainConfig(
             epochs=epochs, lr=lr, batch_size=config.batch_size, schedule=config.schedule,
-            log_every=config.log_every, seed=config.seed,
+            log_every=config.log_every, seed=config.seed, checkpoint_every=config.checkpoint_every,
         )  # fmt: skip
-        histories.append(train(model, sets, train_config, progress=progress, phase=phase))
-        metrics[phase] = evaluate(model, dev_sets)
+        state_path = out / "checkpoints" / f"{phase}-state.pt"
+        history = train(model, sets, train_config, progress=progress, phase=phase,
+                        state_path=state_path, resume=config.resume)  # fmt: skip
+        histories.append(history)
         seconds[phase] = round(time.perf_counter() - phase_started, 1)
-        save_checkpoint(model, out / "checkpoints" / f"{phase}.pt", metrics=metrics[phase])
-        print(f"after {phase} ({seconds[phase]:.0f} s): " + _format(metrics[phase]))
+        if rank == 0:
+            metrics[phase] = evaluate(model, dev_sets)
+            save_checkpoint(model, done, metrics=metrics[phase], history=history.to_dict("records"))
+            state_path.unlink(missing_ok=True)  # the phase is done: its final checkpoint counts
+            say(f"after {phase} ({seconds[phase]:.0f} s): " + _format(metrics[phase]))
+    if rank > 0:
+        return {}
     if model.encoder.truncated:
-        print(f"note: {model.encoder.truncated} inputs were longer than max_length="
-              f"{config.max_length} tokens and were truncated to fit")  # fmt: skip
+        say(f"note: {model.encoder.truncated} inputs were longer than max_length="
+            f"{config.max_length} tokens and were truncated to fit")  # fmt: skip
 
     for task, dataset in test_sets.items():
         write_predictions(model, task, dataset, out / "predictions" / f"{task}-test-output.csv")
@@ -134,6 +169,7 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         "config": asdict(config),
         "data": {"path": str(source.path), "is_sample": source.is_sample, "reason": source.reason},
         "device": str(next(model.parameters()).device),
+        "processes": distributed()[1],
         "torch_threads": torch.get_num_threads(),
         "metrics": metrics,
         "seed_project": SEED_RESULTS,
@@ -143,11 +179,28 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     return results
 
 
-def _first(dataset, limit: int | None):
-    """The first `limit` rows of a dataset (all when limit is None)."""
+def start_distributed() -> int:
+    """Join the process group when started by torchrun (gloo on CPU, nccl on GPUs); the rank."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return distributed()[0]
+
+
+def _silent(*_args, **_kwargs) -> None:
+    """print() for processes other than the first: one voice per run."""
+
+
+def random_subset(dataset, limit: int | None, seed: int = 0):
+    """`limit` rows drawn at random (seeded), all rows when limit is None.
+
+    Never the first rows: the course's SST train file is ordered, its first 1,500 rows
+    mostly positive, and a head finetuned on them learns to say "positive".
+    """
     if limit is None or limit >= len(dataset):
         return dataset
-    return torch.utils.data.Subset(dataset, range(limit))
+    generator = torch.Generator().manual_seed(seed)
+    rows = torch.randperm(len(dataset), generator=generator)[:limit].sort().values
+    return torch.utils.data.Subset(dataset, rows.tolist())
 
 
 def _format(scores: dict[str, float]) -> str:

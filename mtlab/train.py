@@ -9,19 +9,24 @@ mistake 8). `evaluate` gives one score per task; `predict` writes the course's f
 from __future__ import annotations
 
 import os
+import pickle
 import random
+import sys
+import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+import torch.distributed as dist
 from scipy.stats import pearsonr
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from mtlab.batching import MultitaskBatches, make_loader
+from mtlab.batching import Batch, MultitaskBatches, make_loader
 from mtlab.model import MultitaskBert
 
 METRICS = {"sst": "accuracy", "quora": "accuracy", "sts": "pearson", "cfimdb": "accuracy"}
@@ -31,6 +36,10 @@ PREDICTION_COLUMNS = {
     "sts": "Predicted_Similarity",
     "cfimdb": "Predicted_Sentiment",
 }
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file is missing, truncated or corrupted."""
 
 
 class NothingToTrainError(RuntimeError):
@@ -51,6 +60,7 @@ class TrainConfig:
     max_steps: int | None = None  # stop early (quick runs); None = all epochs
     grad_clip: float = 1.0
     seed: int = 0
+    checkpoint_every: int | None = None  # save the training state every N steps (see train)
 
 
 def set_seed(seed: int) -> None:
@@ -61,11 +71,11 @@ def set_seed(seed: int) -> None:
 
 
 def pick_device(device: str = "auto") -> torch.device:
-    """'auto' takes CUDA, then Apple's MPS, then the CPU."""
+    """'auto' takes CUDA, then Apple's MPS, then the CPU (under torchrun: this process's GPU)."""
     if device != "auto":
         return torch.device(device)
     if torch.cuda.is_available():
-        return torch.device("cuda")
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
@@ -97,6 +107,32 @@ def all_sentences(datasets: Mapping) -> list[str]:
     return sentences
 
 
+def distributed() -> tuple[int, int]:
+    """(rank, world size): (0, 1) unless the process was started by torchrun."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def shard(batch: Batch, rank: int, world: int) -> tuple[Batch, float]:
+    """This process's share of a batch (every world-th example) and its loss weight.
+
+    The weight n_local * world / n makes the gradients DDP averages equal to those of the
+    whole batch in one process, also when the batch does not split evenly.
+    """
+    n = len(batch["ids"])
+    if n < world:
+        raise ValueError(f"a batch of {n} examples cannot be split over {world} processes")
+    part = Batch({key: value[rank::world] for key, value in batch.items()})
+    return part, len(part["ids"]) * world / n
+
+
+def training_steps(batches: MultitaskBatches, epochs: int) -> Iterator[tuple[str, Batch]]:
+    """Every (task, batch) of every epoch, in order: one stream a run can fast-forward."""
+    for _ in range(epochs):
+        yield from batches
+
+
 def train(
     model: MultitaskBert,
     train_sets: Mapping,
@@ -105,20 +141,26 @@ def train(
     progress: bool = True,
     phase: str | None = None,
     on_log: Callable[[pd.DataFrame], None] | None = None,
+    state_path: str | Path | None = None,
+    resume: bool = False,
 ) -> pd.DataFrame:
     """Train all tasks of `train_sets` together for one phase; return the history table.
 
     `on_log`, if given, is called with the history so far every `log_every` steps (for
-    live plots such as `mtlab.plots.LiveLossPlot`).
+    live plots such as `mtlab.plots.LiveLossPlot`). With `state_path`, the full training
+    state is saved there every `config.checkpoint_every` steps; `resume=True` continues
+    from it and reaches the same numbers as a run that was never stopped. Under torchrun
+    each process trains on its share of every batch (DistributedDataParallel).
     """
     config = config or TrainConfig()
     phase = phase or model.mode
+    rank, world = distributed()
     set_seed(config.seed)
     check_trainable(model, train_sets)
     if model.encoder.frozen and not any(
         getattr(h, "cross_encodes", False) for h in model.heads.values()
     ):
-        model.encoder.warm_cache(all_sentences(train_sets), progress=progress)
+        model.encoder.warm_cache(all_sentences(train_sets), progress=progress and rank == 0)
 
     loaders = {
         task: make_loader(ds, config.batch_size, shuffle=True, seed=config.seed + i)
@@ -134,23 +176,42 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
     )
+    # One head per step: the other heads' parameters get no gradient that step.
+    net = DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
 
     device = next(model.parameters()).device
-    history, pending = [], defaultdict(list)
+    history, pending, start = [], defaultdict(list), 0
+    stream = training_steps(batches, config.epochs)
+    if resume and state_path is not None and Path(state_path).exists():
+        state = load_checkpoint_state(state_path)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        history, start = state["history"], state["step"]
+        pending.update(state["pending"])
+        for _ in range(start):  # replay the data order up to the saved step, computing nothing
+            next(stream)
+        set_rng_state(state["rng"])
+    saved = start
     model.train()
-    step = 0
-    bar = tqdm(total=total, desc=phase, disable=not progress, unit="step")
-    for _ in range(config.epochs):
-        for task, batch in batches:
-            output = model(task, batch)
+    bar = tqdm(
+        total=total, initial=start, desc=phase, disable=not progress or rank > 0, unit="step"
+    )
+    step = start
+    try:
+        for task, batch in stream:
+            if step >= total:
+                break
+            batch, weight = shard(batch, rank, world) if world > 1 else (batch, 1.0)
+            output = net(task, batch)
             loss = model.loss(task, output, batch["labels"].to(device))
             optimizer.zero_grad()
-            loss.backward()
+            (loss * weight).backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
             optimizer.step()
             scheduler.step()
             step += 1
-            pending[task].append(loss.item())
+            pending[task].append(_global_mean(loss.detach() * weight, world))
             if step % config.log_every == 0 or step == total:
                 lr = scheduler.get_last_lr()[0]
                 for t, losses in pending.items():
@@ -160,16 +221,35 @@ def train(
                     )  # fmt: skip
                 bar.set_postfix({t: f"{np.mean(v):.3f}" for t, v in pending.items()})
                 pending.clear()
-                if on_log is not None:
+                if on_log is not None and rank == 0:
                     on_log(pd.DataFrame(history))
+            if (
+                state_path is not None
+                and config.checkpoint_every
+                and (step % config.checkpoint_every == 0)
+            ):
+                if rank == 0:
+                    save_training_state(state_path, model, optimizer, scheduler, step,
+                                        history, pending)  # fmt: skip
+                saved = step
             bar.update()
-            if step >= total:
-                break
-        if step >= total:
-            break
+    except KeyboardInterrupt:
+        bar.close()
+        where = f"step {saved} is saved in {state_path}" if saved else "nothing was saved"
+        print(f"\ninterrupted at step {step} of {total}; {where}", file=sys.stderr)
+        raise
     bar.close()
     model.eval()
     return pd.DataFrame(history)
+
+
+def _global_mean(weighted_loss: torch.Tensor, world: int) -> float:
+    """The whole batch's mean loss: the sum of every process's weighted share / world."""
+    if world > 1:
+        weighted_loss = weighted_loss.clone()
+        dist.all_reduce(weighted_loss)
+        return weighted_loss.item() / world
+    return weighted_loss.item()
 
 
 @torch.inference_mode()
@@ -217,8 +297,6 @@ def save_checkpoint(model: MultitaskBert, path: str | Path, **info) -> None:
     Written to a temporary file first and then renamed, so a crash mid-write never
     leaves a half-written checkpoint behind.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {
         "state_dict": model.state_dict(),
         "encoder": model.encoder.name,
@@ -228,14 +306,40 @@ def save_checkpoint(model: MultitaskBert, path: str | Path, **info) -> None:
         "mode": model.mode,
         **info,
     }
+    _write_atomically(state, Path(path))
+
+
+def _write_atomically(state: dict, path: Path) -> None:
+    """Write to a temporary file, then rename: an interrupted write never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(state, tmp)
     os.replace(tmp, path)
 
 
+def _read(path: str | Path) -> dict:
+    """torch.load with weights_only=True, turning a damaged file into a clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
+        raise CheckpointError(
+            f"{path} ({path.stat().st_size:,} bytes) is not a readable checkpoint: it is "
+            f"truncated or corrupted ({type(e).__name__}: {str(e)[:200]}). Delete it to start "
+            "that phase over."
+        ) from e
+
+
+def load_checkpoint_state(path: str | Path) -> dict:
+    """The raw contents of a checkpoint: weights, settings, metrics, history."""
+    return _read(path)
+
+
 def load_checkpoint(path: str | Path, model: MultitaskBert | None = None) -> MultitaskBert:
     """Load a checkpoint into `model`, or into a new model built from its settings."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = _read(path)
     if model is None:
         heads = state["heads"]
         model = MultitaskBert.from_pretrained(
@@ -250,3 +354,39 @@ def load_checkpoint(path: str | Path, model: MultitaskBert | None = None) -> Mul
     model.set_mode(state["mode"])
     model.encoder.clear_cache()  # new weights: vectors cached from the old ones are stale
     return model
+
+
+def get_rng_state() -> dict:
+    """Every random number generator's state, in types torch.load(weights_only=True) accepts."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    kind, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_training_state(path, model, optimizer, scheduler, step, history, pending) -> None:
+    """Everything needed to continue a phase exactly where it stopped."""
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "step": step,
+        "history": history,
+        "pending": dict(pending),
+        "rng": get_rng_state(),
+    }
+    _write_atomically(state, Path(path))

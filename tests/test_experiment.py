@@ -58,3 +58,14 @@ def test_every_config_field_is_an_option():
     config = parse_args(["--pretrain-lr", "0.01", "--train-limit", "5", "--pooling", "cls"])
     assert config.pretrain_lr == 0.01 and config.train_limit == 5 and config.pooling == "cls"
     assert parse_args([]) == LabConfig()
+
+
+def test_limits_draw_rows_at_random_not_the_first_ones():
+    from mtlab.experiment import random_subset
+
+    data = list(range(100))
+    subset = random_subset(data, 10, seed=0)
+    rows = [subset[i] for i in range(len(subset))]
+    assert len(rows) == 10 and rows != list(range(10)) and rows == sorted(rows)
+    assert [random_subset(data, 10, seed=0)[i] for i in range(10)] == rows  # seeded
+    assert random_subset(data, None) is data and random_subset(data, 500) is data
