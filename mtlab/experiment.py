@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 import torch.distributed as dist
@@ -164,7 +165,7 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     history = pd.concat(histories, ignore_index=True)
     history.to_csv(out / "history.csv", index=False)
     table.to_csv(out / "results.csv")
-    plot_comparison(table, out / "comparison.png")
+    plt.close(plot_comparison(table, out / "comparison.png"))  # saved, not shown twice
     results = {
         "config": asdict(config),
         "data": {"path": str(source.path), "is_sample": source.is_sample, "reason": source.reason},
