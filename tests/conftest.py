@@ -42,3 +42,12 @@ STS_BATCH = {"ids": ["e", "f"], "sentences1": ["a dog runs", "a man sings"],
              "sentences2": ["a dog is running", "the market fell"],
              "labels": torch.tensor([4.6, 0.2])}  # fmt: skip
 BATCHES = {"sst": SST_BATCH, "quora": QUORA_BATCH, "sts": STS_BATCH}
+
+
+@pytest.fixture
+def tiny_folder(tmp_path, tiny_encoder):
+    """The tiny BERT saved as a Hugging Face folder, for code that loads by path."""
+    folder = tmp_path / "tiny-bert"
+    tiny_encoder.bert.save_pretrained(folder)
+    tiny_encoder.tokenizer.save_pretrained(folder)
+    return folder

@@ -3,20 +3,11 @@
 import json
 
 import pandas as pd
-import pytest
 
 from mtlab.__main__ import main, parse_args
 from mtlab.data import SAMPLE_DIR, load_dataset
 from mtlab.experiment import LabConfig, run_lab
 from mtlab.train import load_checkpoint
-
-
-@pytest.fixture
-def tiny_folder(tmp_path, tiny_encoder):
-    folder = tmp_path / "tiny-bert"
-    tiny_encoder.bert.save_pretrained(folder)
-    tiny_encoder.tokenizer.save_pretrained(folder)
-    return folder
 
 
 def test_run_lab_writes_results_checkpoints_and_predictions(tmp_path, tiny_folder):

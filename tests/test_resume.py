@@ -72,14 +72,6 @@ def _cli(tiny_folder, out, *extra):
             "--batch-size", "8", "--checkpoint-every", "2", "--output-dir", str(out), *extra]  # fmt: skip
 
 
-@pytest.fixture
-def tiny_folder(tmp_path, tiny_encoder):
-    folder = tmp_path / "tiny-bert"
-    tiny_encoder.bert.save_pretrained(folder)
-    tiny_encoder.tokenizer.save_pretrained(folder)
-    return folder
-
-
 def test_sigterm_then_resume_matches_an_uninterrupted_run(tmp_path, tiny_folder):
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "OMP_NUM_THREADS": "1"}
     subprocess.run(
