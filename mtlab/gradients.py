@@ -335,6 +335,11 @@ class HeadCheck:
 
 def check_head(head: nn.Module, task: str, hidden: int, batch_size: int = 4) -> HeadCheck:
     """Run a head on random sentence vectors and check shape, dtype, loss and gradients."""
+    if task not in EXPECTED_OUTPUT:
+        raise ValueError(
+            f"check_head knows the tasks {list(EXPECTED_OUTPUT)}, not {task!r}; for a new "
+            "classification task, check your head as 'sst' (5 classes) or 'quora' (2 classes)"
+        )
     torch.manual_seed(0)
     u, v = torch.randn(batch_size, hidden), torch.randn(batch_size, hidden)
     labels = {"sst": torch.randint(0, 5, (batch_size,)), "quora": torch.randint(0, 2, (batch_size,)),

@@ -179,3 +179,8 @@ def test_plot_of_a_cut_graph_says_so_instead_of_failing():
     ax = trace.plot()
     assert ax.texts[0].get_text() == "no backward graph: no grad_fn"
     plt.close(ax.figure)
+
+
+def test_checker_names_the_tasks_it_knows():
+    with pytest.raises(ValueError, match="knows the tasks"):
+        check_head(SentimentHead(8), "cfimdb", hidden=8)
