@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup run test test-unit test-notebooks test-browser lint format clean notebooks
+.PHONY: setup run test test-unit test-notebooks test-browser lint format clean notebooks bench
 
 setup: $(VENV)/.installed
 
@@ -50,3 +50,7 @@ clean:
 ## re-execute the notebooks in place (fast profile) after editing them
 notebooks: setup
 	MTLAB_FAST=1 $(PY) scripts/execute_notebooks.py notebooks/*.ipynb
+
+## speed against naive baselines, measured in the same run (uses $MTLAB_DATA_DIR if set)
+bench: setup
+	$(PY) -m mtlab.bench

@@ -144,6 +144,7 @@ class Encoder(nn.Module):
         self._cache: dict[tuple[str, ...], torch.Tensor] = {}  # frozen vectors
         self._tokens: dict[tuple[str, ...], tuple[list[int], list[int]]] = {}  # ids, types
         self.truncated = 0  # sentences (or pairs) longer than max_length, cut to fit
+        self.use_cache = True  # False: a frozen encoder re-encodes every time (for comparison)
 
     @classmethod
     def from_pretrained(
@@ -243,6 +244,9 @@ class Encoder(nn.Module):
         """One vector per sentence (or per sentence pair, encoded together as one sequence)."""
         if not self.frozen:
             return self(**self.tokenize(sentences, pair_with))
+        if not self.use_cache:
+            with torch.no_grad():
+                return self(**self.tokenize(sentences, pair_with))
         keys = _keys(sentences, pair_with)
         missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
         if missing:
@@ -268,7 +272,7 @@ class Encoder(nn.Module):
         """Encode many sentences up front (pretrain mode) with a progress bar."""
         from tqdm.auto import tqdm
 
-        if not self.frozen:
+        if not self.frozen or not self.use_cache:
             return
         # Sorted by length, ties by text: the same chunks every run (a set has no fixed order).
         keys = sorted({(s,) for s in sentences} - self._cache.keys(), key=lambda k: (len(k[0]), k))

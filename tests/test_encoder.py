@@ -91,3 +91,13 @@ def test_cache_survives_repeated_pretrain_but_not_finetune(tiny_encoder):
     tiny_encoder.set_mode("finetune")
     tiny_encoder.set_mode("pretrain")
     assert tiny_encoder._cache == {}
+
+
+def test_uncached_frozen_encoder_gives_the_same_vectors(tiny_encoder):
+    tiny_encoder.set_mode("pretrain")
+    cached = tiny_encoder.embed(["a cat", "a dog"])
+    tiny_encoder.use_cache = False
+    tiny_encoder.clear_cache()
+    again = tiny_encoder.embed(["a cat", "a dog"])
+    assert tiny_encoder._cache == {} and not again.requires_grad
+    assert torch.allclose(cached, again, atol=1e-6)

@@ -1,0 +1,26 @@
+"""The benchmark's pieces, on the tiny model (the real numbers come from python -m mtlab.bench)."""
+
+from mtlab.bench import matmul_flops, mtlab_finetune, naive_finetune, training_flops_per_token
+from mtlab.model import MultitaskBert
+
+SST = [{"id": str(i), "sentence": f"a film number {i} , fine", "label": i % 5} for i in range(16)]
+
+
+def test_matmul_flops_is_a_positive_rate():
+    assert matmul_flops(size=64, repeats=2) > 0
+
+
+def test_both_finetune_loops_train_and_count_sentences(tiny_encoder):
+    model = MultitaskBert(tiny_encoder).set_mode("finetune")
+    assert naive_finetune(model, SST, steps=2, batch_size=4)[1] == 8
+    seconds, sentences = mtlab_finetune(model, SST, steps=2, batch_size=4)
+    assert sentences == 8 and seconds > 0
+
+
+def test_flops_per_token_counts_weights_not_embeddings(tiny_encoder):
+    model = MultitaskBert(tiny_encoder)
+    per_token = training_flops_per_token(model, seq_len=10)
+    layer_weights = sum(
+        p.numel() for n, p in tiny_encoder.bert.named_parameters() if "embeddings" not in n
+    )
+    assert 6 * layer_weights < per_token < 6 * layer_weights * 1.5
