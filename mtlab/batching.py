@@ -11,11 +11,12 @@ all of them, either in turn (round robin) or in proportion to their sizes.
 from __future__ import annotations
 
 import difflib
+import math
 import random
 from collections.abc import Iterator, Mapping
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 SCHEDULES = ("round_robin", "proportional")
 
@@ -60,10 +61,55 @@ def collate(examples: list[Mapping]) -> Batch:
     return batch
 
 
+class LengthBuckets(Sampler):
+    """Random batches of similar-length examples: little padding, still shuffled.
+
+    Each epoch shuffles all examples, sorts each pool of `pool` batches' worth by length,
+    cuts the pools into batches and shuffles the batches. Padding to a batch's longest
+    sentence then wastes little, which makes finetuning faster.
+    """
+
+    def __init__(self, lengths: list[int], batch_size: int, seed: int = 0, pool: int = 50):
+        self.lengths, self.batch_size, self.pool = lengths, batch_size, pool
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.lengths) / self.batch_size)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = torch.randperm(len(self.lengths), generator=self.generator).tolist()
+        size = self.batch_size * self.pool
+        batches = []
+        for start in range(0, len(order), size):
+            pool = sorted(order[start : start + size], key=lambda i: self.lengths[i])
+            batches += [pool[i : i + self.batch_size] for i in range(0, len(pool), self.batch_size)]
+        for i in torch.randperm(len(batches), generator=self.generator).tolist():
+            yield batches[i]
+
+
+def text_length(example: Mapping) -> int:
+    """Characters of text in an example: a cheap stand-in for its number of tokens."""
+    return sum(len(example[k]) for k in ("sentence", "sentence1", "sentence2") if k in example)
+
+
 def make_loader(
-    dataset: Dataset, batch_size: int = 32, *, shuffle: bool = False, seed: int = 0
+    dataset: Dataset,
+    batch_size: int = 32,
+    *,
+    shuffle: bool = False,
+    seed: int = 0,
+    bucket: bool = False,
 ) -> DataLoader:
-    """A DataLoader with mtlab's collate; shuffled (reproducibly) only when asked."""
+    """A DataLoader with mtlab's collate; shuffled (reproducibly) only when asked.
+
+    bucket=True (with shuffle) groups examples of similar length (see LengthBuckets).
+    """
+    if shuffle and bucket:
+        lengths = [text_length(example) for example in dataset]
+        sampler = LengthBuckets(lengths, batch_size, seed)
+        # A generator of its own, so that starting an epoch never draws from the global RNG.
+        generator = torch.Generator().manual_seed(seed)
+        return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, generator=generator)
     generator = torch.Generator().manual_seed(seed) if shuffle else None
     return DataLoader(
         dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=collate, generator=generator

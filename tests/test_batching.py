@@ -66,3 +66,25 @@ def test_shuffled_loader_is_reproducible():
     data = [{"id": str(i), "sentence": "s", "label": i} for i in range(10)]
     runs = [[b["ids"] for b in make_loader(data, 3, shuffle=True, seed=7)] for _ in range(2)]
     assert runs[0] == runs[1] and runs[0] != [b["ids"] for b in make_loader(data, 3)]
+
+
+def test_length_buckets_cover_every_example_once_in_similar_length_batches():
+    data = [{"id": str(i), "sentence": "x" * (1 + (i * 37) % 90), "label": 0} for i in range(200)]
+    loader = make_loader(data, 10, shuffle=True, seed=0, bucket=True)
+    epoch = [b["ids"] for b in loader]
+    assert sorted(int(i) for ids in epoch for i in ids) == list(range(200)) and len(loader) == 20
+    spread = [max(map(len, b["sentences"])) - min(map(len, b["sentences"])) for b in loader]
+    assert max(spread) < 20  # random batches of these lengths would spread over ~80
+    assert [b["ids"] for b in loader] != epoch  # a new order each epoch
+    again = make_loader(data, 10, shuffle=True, seed=0, bucket=True)
+    assert [b["ids"] for b in again] == epoch  # seeded
+
+
+def test_starting_an_epoch_leaves_the_global_rng_alone():
+    data = [{"id": str(i), "sentence": "x" * i, "label": 0} for i in range(20)]
+    for bucket in (False, True):
+        torch.manual_seed(0)
+        expected = torch.rand(1)
+        torch.manual_seed(0)
+        list(make_loader(data, 4, shuffle=True, seed=1, bucket=bucket))
+        assert torch.equal(torch.rand(1), expected)
