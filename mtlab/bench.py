@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     naive_rate, ours_rate = naive_n / naive_t, ours_n / ours_t
     rows.append(("finetune sentences/s (SST)", naive_rate, ours_rate, ours_rate / naive_rate))
 
-    lengths = [len(model.encoder.tokenize([s])["input_ids"][0]) for s in all_text(sst)]
+    lengths = [len(model.encoder.tokenize([e["sentence"]])["input_ids"][0]) for e in sst]
     seq = sum(lengths) / len(lengths)
     achieved = ours_rate * seq * training_flops_per_token(model, seq)
     peak = matmul_flops()
@@ -123,10 +123,6 @@ def main(argv: list[str] | None = None) -> None:
         f"data: {source.reason}; {args.rows} rows per task; torch threads {torch.get_num_threads()}"
     )
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-
-
-def all_text(dataset) -> list[str]:
-    return [example["sentence"] for example in dataset]
 
 
 if __name__ == "__main__":

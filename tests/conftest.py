@@ -1,11 +1,17 @@
 """Shared fixtures: a tiny randomly initialised BERT keeps model tests fast."""
 
+import os
+from pathlib import Path
+
 import pytest
 import torch
 from transformers import AutoTokenizer, BertConfig, BertModel
 
 from mtlab.encoder import Encoder, default_model_path
 from mtlab.model import MultitaskBert
+
+# The real course files, for tests that check the loaders and downloader against them.
+REAL_DATA = Path(os.environ.get("MTLAB_DATA_DIR", Path(__file__).parents[2] / "shared" / "data"))
 
 
 @pytest.fixture(scope="session")

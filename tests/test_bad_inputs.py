@@ -412,10 +412,6 @@ FILE_CASES = [
 ]
 
 
-def file_params(cases):
-    return [pytest.param(case, id=case.id) for case in cases]
-
-
 def write_case(folder, case: FileCase) -> str:
     name = TASK_FILES[case.task][case.split]
     content = case.content.encode("utf-8") if isinstance(case.content, str) else case.content
@@ -423,7 +419,7 @@ def write_case(folder, case: FileCase) -> str:
     return name
 
 
-@pytest.mark.parametrize("case", file_params(FILE_CASES))
+@pytest.mark.parametrize("case", FILE_CASES, ids=lambda case: case.id)
 def test_data_file(tmp_path, capsys, case):
     name = write_case(tmp_path, case)
     if case.error:
@@ -455,7 +451,7 @@ def test_data_file(tmp_path, capsys, case):
 SKIPPED_ROW_CASES = [case for case in FILE_CASES if case.skipped]
 
 
-@pytest.mark.parametrize("case", file_params(SKIPPED_ROW_CASES))
+@pytest.mark.parametrize("case", SKIPPED_ROW_CASES, ids=lambda case: case.id)
 def test_data_file_strict_raises_at_the_first_bad_row(tmp_path, case):
     name = write_case(tmp_path, case)
     line, text = case.skipped[0]

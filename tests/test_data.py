@@ -23,8 +23,8 @@ from mtlab.data import (
     resolve_data_dir,
     to_dataframe,
 )
+from tests.conftest import REAL_DATA as REAL
 
-REAL = Path(os.environ.get("MTLAB_DATA_DIR", Path(__file__).parents[2] / "shared" / "data"))
 needs_real_data = pytest.mark.skipif(
     not (REAL / "ids-sst-train.csv").is_file(), reason=f"real course data not found in {REAL}"
 )

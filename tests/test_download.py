@@ -5,7 +5,6 @@ Nothing here talks to any host other than 127.0.0.1.
 """
 
 import hashlib
-import os
 import re
 import shutil
 import socket
@@ -28,8 +27,8 @@ from mtlab.download import (
     download_course_data,
     resolve_base_url,
 )
+from tests.conftest import REAL_DATA as REAL
 
-REAL = Path(os.environ.get("MTLAB_DATA_DIR", Path(__file__).parents[2] / "shared" / "data"))
 pytestmark = pytest.mark.skipif(
     not all((REAL / name).is_file() for name in FILES), reason=f"course data not found in {REAL}"
 )
