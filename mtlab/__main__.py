@@ -31,6 +31,8 @@ HELP = {
     "output_dir": "where results, chart, checkpoints and predictions go",
     "checkpoint_every": "save the training state every N steps",
     "resume": "continue an interrupted run from the checkpoints in --output-dir",
+    "feature_cache": "keep the frozen encoder's vectors in $MTLAB_CACHE_DIR "
+    "(default ~/.cache/mtlab/features) so the next run skips encoding",
 }
 
 
@@ -66,7 +68,8 @@ def parse_args(argv: list[str] | None = None) -> LabConfig:
     for field in dataclasses.fields(LabConfig):
         name = "--" + field.name.replace("_", "-")
         if field.type == "bool":
-            parser.add_argument(name, action="store_true", help=HELP.get(field.name))
+            parser.add_argument(name, action=argparse.BooleanOptionalAction, default=field.default,
+                                help=HELP.get(field.name))  # fmt: skip
             continue
         kind = {"int": int, "float": float}.get(str(field.type).split(" ")[0], str)
         if kind is not str and field.name != "seed":

@@ -21,6 +21,8 @@ import transformers
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
+from mtlab import feature_cache
+
 transformers.logging.set_verbosity_error()  # no "weights not initialised" chatter
 transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar in notebooks
 
@@ -145,6 +147,7 @@ class Encoder(nn.Module):
         self._tokens: dict[tuple[str, ...], tuple[list[int], list[int]]] = {}  # ids, types
         self.truncated = 0  # sentences (or pairs) longer than max_length, cut to fit
         self.use_cache = True  # False: a frozen encoder re-encodes every time (for comparison)
+        self.feature_cache_dir: Path | None = None  # set: warm_cache keeps vectors on disk too
 
     @classmethod
     def from_pretrained(
@@ -269,14 +272,36 @@ class Encoder(nn.Module):
     def warm_cache(
         self, sentences: Sequence[str], *, progress: bool = True, chunk: int = 256
     ) -> None:
-        """Encode many sentences up front (pretrain mode) with a progress bar."""
+        """Encode many sentences up front (pretrain mode) with a progress bar.
+
+        With `feature_cache_dir` set, vectors saved there by an earlier run are read
+        first and new ones are written back (see mtlab.feature_cache): a second run with
+        the same encoder encodes nothing.
+        """
         from tqdm.auto import tqdm
 
         if not self.frozen or not self.use_cache:
             return
+        path = None
+        if self.feature_cache_dir is not None:
+            path = self.feature_cache_file()
+            device = next(self.bert.parameters()).device
+            for key, vector in feature_cache.load_vectors(path).items():
+                self._cache.setdefault(key, vector.to(device))
         # Sorted by length, ties by text: the same chunks every run (a set has no fixed order).
         keys = sorted({(s,) for s in sentences} - self._cache.keys(), key=lambda k: (len(k[0]), k))
         for i in tqdm(
             range(0, len(keys), chunk), desc="encoding (frozen)", disable=not progress, unit="chunk"
         ):
             self._encode_into_cache(keys[i : i + chunk])
+        if path is not None and keys:
+            feature_cache.save_vectors(path, {k: v.cpu() for k, v in self._cache.items()})
+
+    def feature_cache_file(self) -> Path:
+        """Where this encoder's frozen vectors go on disk, named by a fingerprint of its weights."""
+        if self.feature_cache_dir is None:
+            raise ValueError(
+                "set encoder.feature_cache_dir first (e.g. to mtlab.default_cache_dir())"
+            )
+        key = feature_cache.fingerprint(self.bert, self.tokenizer, self.pooling, self.max_length)
+        return feature_cache.cache_file(self.feature_cache_dir, self.name, key)

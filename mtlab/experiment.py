@@ -19,11 +19,13 @@ import torch
 import torch.distributed as dist
 
 from mtlab.data import TASK_FILES, DataSource, load_dataset, resolve_data_dir
+from mtlab.feature_cache import default_cache_dir
 from mtlab.model import TASKS, MultitaskBert
 from mtlab.plots import plot_comparison
 from mtlab.train import (
     METRICS,
     TrainConfig,
+    all_sentences,
     distributed,
     evaluate,
     load_checkpoint_state,
@@ -67,6 +69,7 @@ class LabConfig:
     output_dir: str = "runs/latest"
     checkpoint_every: int = 50  # save the training state every N steps
     resume: bool = False  # continue an interrupted run in output_dir
+    feature_cache: bool = True  # keep frozen vectors on disk for the next run (mtlab.feature_cache)
 
 
 def load_task_data(config: LabConfig) -> tuple[DataSource, dict, dict, dict]:
@@ -120,6 +123,8 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     ).to(pick_device(config.device))
     say(f"encoder: {model.encoder.name}, {model.trainable_parameters()['encoder']:,} parameters")
     say("training rows: " + ", ".join(f"{t} {len(ds):,}" for t, ds in train_sets.items()))
+    if config.feature_cache:
+        model.encoder.feature_cache_dir = default_cache_dir()
 
     metrics, seconds, histories = {}, {}, []
     phases = {
@@ -138,6 +143,10 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
             say(f"{phase}: finished earlier, loaded {done}")
             continue
         model.set_mode(phase)
+        if phase == "pretrain":  # every sentence the run will need, read from disk or encoded once
+            everything = {**train_sets, **{f"{t}-dev": d for t, d in dev_sets.items()},
+                          **{f"{t}-test": d for t, d in test_sets.items()}}  # fmt: skip
+            model.encoder.warm_cache(all_sentences(everything), progress=progress and rank == 0)
         sets = {t: random_subset(ds, limit, config.seed) for t, ds in train_sets.items()}
         train_config = TrainConfig(
             epochs=epochs, lr=lr, batch_size=config.batch_size, schedule=config.schedule,

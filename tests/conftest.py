@@ -14,6 +14,12 @@ from mtlab.model import MultitaskBert
 REAL_DATA = Path(os.environ.get("MTLAB_DATA_DIR", Path(__file__).parents[2] / "shared" / "data"))
 
 
+@pytest.fixture(autouse=True)
+def private_feature_cache(tmp_path, monkeypatch):
+    """Runs that keep frozen vectors on disk keep them in this test's own folder."""
+    monkeypatch.setenv("MTLAB_CACHE_DIR", str(tmp_path / "feature-cache"))
+
+
 @pytest.fixture(scope="session")
 def tokenizer():
     return AutoTokenizer.from_pretrained(default_model_path(), local_files_only=True)

@@ -60,3 +60,23 @@ def test_limits_draw_rows_at_random_not_the_first_ones():
     assert len(rows) == 10 and rows != list(range(10)) and rows == sorted(rows)
     assert [random_subset(data, 10, seed=0)[i] for i in range(10)] == rows  # seeded
     assert random_subset(data, None) is data and random_subset(data, 500) is data
+
+
+def test_second_run_reads_frozen_vectors_from_disk_and_scores_the_same(tmp_path, tiny_folder):
+    def run(name):
+        config = LabConfig(data_dir=str(SAMPLE_DIR), encoder=str(tiny_folder), pretrain_epochs=1,
+                           finetune_epochs=1, finetune_limit=8, train_limit=40,
+                           output_dir=str(tmp_path / name))  # fmt: skip
+        return run_lab(config, progress=False)["metrics"]["pretrain"]
+
+    first = run("first")
+    files = list((tmp_path / "feature-cache").glob("tiny-bert-*.pt"))  # MTLAB_CACHE_DIR (conftest)
+    assert len(files) == 1
+    written = files[0].stat().st_mtime_ns
+    assert run("second") == first
+    assert files[0].stat().st_mtime_ns == written  # nothing new to add: not rewritten
+
+
+def test_feature_cache_can_be_switched_off():
+    assert parse_args(["--no-feature-cache"]).feature_cache is False
+    assert parse_args([]).feature_cache is True
