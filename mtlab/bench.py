@@ -3,16 +3,20 @@
 Each figure is measured next to its baseline in the same run, on the same data:
 
 - pretrain: the frozen encoder run on every step (what a student writes first) vs
-  mtlab's cache (each sentence encoded once), same epochs, scores compared;
+  mtlab's cache, same epochs, scores compared: cold (each sentence encoded once, then
+  kept in memory and on disk) and warm (a second run that reads the vectors from disk);
 - finetune: the Hugging Face course's loop (tokenize every step, pad to 128) vs
   mtlab's `train` (tokenize once, pad to the batch), sentences per second;
-- the limit: achieved training FLOP/s vs a plain matmul on the same cores (MFU).
+- the limit: achieved training FLOP/s vs a plain matmul on the same cores (MFU), and
+  where a finetune step's time goes: per stage, and per kind of operation.
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -25,14 +29,17 @@ from mtlab.model import TASKS, MultitaskBert
 from mtlab.train import TrainConfig, evaluate, set_seed, train
 
 
-def matmul_flops(size: int = 1024, repeats: int = 10) -> float:
-    """FLOP/s of a float32 matrix product: the most this CPU does with these threads."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_flops(rows: int = 1024, inner: int = 1024, cols: int = 1024, repeats: int = 20) -> float:
+    """FLOP/s of a float32 (rows x inner) @ (inner x cols) product on these threads.
+
+    1024^3 is about the most this CPU does; the model's own shapes show what it can get.
+    """
+    a, b = torch.randn(rows, inner), torch.randn(inner, cols)
     a @ b  # warm-up
     started = time.perf_counter()
     for _ in range(repeats):
         a @ b
-    return 2 * size**3 * repeats / (time.perf_counter() - started)
+    return 2 * rows * inner * cols * repeats / (time.perf_counter() - started)
 
 
 def training_flops_per_token(model: MultitaskBert, seq_len: float) -> float:
@@ -45,10 +52,14 @@ def training_flops_per_token(model: MultitaskBert, seq_len: float) -> float:
     return 3 * (2 * weights + attention)
 
 
-def time_pretrain(sets, dev, epochs: int, cached: bool, seed: int) -> tuple[float, dict]:
+def time_pretrain(
+    sets, dev, epochs: int, seed: int, *, cached: bool, cache_dir: Path | None = None
+) -> tuple[float, dict]:
+    """Seconds for one pretrain phase (model loading excluded), then the dev scores."""
     set_seed(seed)
     model = MultitaskBert.from_pretrained().set_mode("pretrain")
     model.encoder.use_cache = cached  # False: every step runs the frozen encoder again
+    model.encoder.feature_cache_dir = cache_dir  # None: memory only
     started = time.perf_counter()
     train(model, sets, TrainConfig(epochs=epochs, seed=seed), progress=False)
     seconds = time.perf_counter() - started
@@ -83,10 +94,58 @@ def mtlab_finetune(model: MultitaskBert, dataset, steps: int, batch_size: int) -
     return time.perf_counter() - started, steps * batch_size
 
 
+def step_stages(model: MultitaskBert, dataset, steps: int, batch_size: int) -> dict[str, float]:
+    """Seconds per finetune step (SST) in each stage: the same work `train` does, timed apart."""
+    encoder, head = model.encoder, model.heads["sst"]
+    model.set_mode("finetune").train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
+    loader = make_loader(dataset, batch_size, shuffle=True, seed=1, bucket=True)
+    seconds = dict.fromkeys(["batch + tokenize", "forward", "backward", "optimizer"], 0.0)
+    for step, batch in enumerate(loader):
+        if step == steps:
+            break
+        started = time.perf_counter()
+        inputs = encoder.tokenize(batch["sentences"])
+        tokenized = time.perf_counter()
+        loss = head.loss(head(encoder(**inputs)), batch["labels"])
+        forward = time.perf_counter()
+        optimizer.zero_grad()
+        loss.backward()
+        backward = time.perf_counter()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        done = time.perf_counter()
+        for stage, seconds_taken in zip(seconds, (tokenized - started, forward - tokenized,
+                                                  backward - forward, done - backward)):  # fmt: skip
+            seconds[stage] += seconds_taken / steps
+    return seconds
+
+
+# Operations that multiply matrices (attention's fused kernels included), by profiler name.
+MATRIX_OPS = ("addmm", "aten::mm", "bmm", "matmul", "linear", "scaled_dot_product", "attention")
+
+
+def operation_kinds(model: MultitaskBert, dataset, steps: int, batch_size: int) -> pd.DataFrame:
+    """Share of forward + backward CPU time per operation (torch.profiler, self time)."""
+    encoder, head = model.encoder, model.heads["sst"]
+    model.set_mode("finetune").train()
+    batches = list(make_loader(dataset, batch_size, shuffle=True, seed=2, bucket=True))[:steps]
+    inputs = [(encoder.tokenize(b["sentences"]), b["labels"]) for b in batches]
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiler:
+        for tokens, labels in inputs:
+            head.loss(head(encoder(**tokens)), labels).backward()
+    events = [(e.key, e.self_cpu_time_total) for e in profiler.key_averages()]
+    total = sum(t for _, t in events)
+    table = pd.DataFrame(events, columns=["operation", "self_us"])
+    table["share"] = table["self_us"] / total
+    table["matrix product"] = table["operation"].str.contains("|".join(MATRIX_OPS))
+    return table.sort_values("share", ascending=False, ignore_index=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m mtlab.bench", description=__doc__)
     parser.add_argument("--rows", type=int, default=600, help="training rows per task")
-    parser.add_argument("--epochs", type=int, default=3, help="pretrain epochs")
+    parser.add_argument("--epochs", type=int, default=10, help="pretrain epochs (the lab's: 10)")
     parser.add_argument("--steps", type=int, default=20, help="finetune steps per loop")
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args(argv)
@@ -96,13 +155,18 @@ def main(argv: list[str] | None = None) -> None:
     dev = {t: random_subset(load_dataset(t, "dev", source.path), 300) for t in TASKS}
     rows = []
 
-    naive_s, naive_scores = time_pretrain(sets, dev, args.epochs, cached=False, seed=0)
-    cached_s, cached_scores = time_pretrain(sets, dev, args.epochs, cached=True, seed=0)
-    rows.append(("pretrain wall time (s)", naive_s, cached_s, naive_s / cached_s))
-    for task in TASKS:
-        rows.append(
-            (f"  after pretrain: {task} dev", naive_scores[task], cached_scores[task], None)
+    naive_s, naive_scores = time_pretrain(sets, dev, args.epochs, 0, cached=False)
+    with tempfile.TemporaryDirectory() as cache_dir:  # an empty disk cache, then a filled one
+        cold_s, _ = time_pretrain(sets, dev, args.epochs, 0, cached=True, cache_dir=Path(cache_dir))
+        warm_s, warm_scores = time_pretrain(
+            sets, dev, args.epochs, 0, cached=True, cache_dir=Path(cache_dir)
         )
+    rows.append(("pretrain s: encoder every step vs cache (cold)", naive_s, cold_s,
+                 naive_s / cold_s))  # fmt: skip
+    rows.append(("pretrain s: encoder every step vs disk cache (warm)", naive_s, warm_s,
+                 naive_s / warm_s))  # fmt: skip
+    for task in TASKS:
+        rows.append((f"  after pretrain: {task} dev", naive_scores[task], warm_scores[task], None))
 
     sst = Subset(sets["sst"], range(min(len(sets["sst"]), args.steps * args.batch_size)))
     set_seed(0)
@@ -117,12 +181,28 @@ def main(argv: list[str] | None = None) -> None:
     achieved = ours_rate * seq * training_flops_per_token(model, seq)
     peak = matmul_flops()
     rows.append(("training GFLOP/s vs matmul GFLOP/s", peak / 1e9, achieved / 1e9, achieved / peak))
+    hidden = model.encoder.hidden_size
+    at_shape = matmul_flops(args.batch_size * round(seq), hidden, 4 * hidden)
+    rows.append((f"  matmul GFLOP/s: 1024^3 vs the model's ({args.batch_size}x{round(seq)}) "
+                 f"x {hidden} x {4 * hidden}", peak / 1e9, at_shape / 1e9, at_shape / peak))  # fmt: skip
 
     table = pd.DataFrame(rows, columns=["figure", "baseline", "mtlab", "ratio"])
     print(
         f"data: {source.reason}; {args.rows} rows per task; torch threads {torch.get_num_threads()}"
     )
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+
+    stages = step_stages(model, sst, min(args.steps, 10), args.batch_size)
+    step_time = sum(stages.values())
+    print(f"\nwhere a finetune step goes ({step_time:.3f} s per step of {args.batch_size}):")
+    for stage, seconds in stages.items():
+        print(f"  {stage:18} {seconds:7.3f} s  {seconds / step_time:6.1%}")
+    kinds = operation_kinds(model, sst, 5, args.batch_size)
+    matrix = kinds.loc[kinds["matrix product"], "share"].sum()
+    print(f"forward + backward by operation: matrix products {matrix:.1%}, everything else "
+          f"{1 - matrix:.1%}; the largest:")  # fmt: skip
+    for _, op in kinds.head(8).iterrows():
+        print(f"  {op['operation']:45} {op['share']:6.1%}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,34 @@
 """The benchmark's pieces, on the tiny model (the real numbers come from python -m mtlab.bench)."""
 
-from mtlab.bench import matmul_flops, mtlab_finetune, naive_finetune, training_flops_per_token
+from mtlab.bench import (
+    matmul_flops,
+    mtlab_finetune,
+    naive_finetune,
+    operation_kinds,
+    step_stages,
+    training_flops_per_token,
+)
 from mtlab.model import MultitaskBert
 
 SST = [{"id": str(i), "sentence": f"a film number {i} , fine", "label": i % 5} for i in range(16)]
 
 
 def test_matmul_flops_is_a_positive_rate():
-    assert matmul_flops(size=64, repeats=2) > 0
+    assert matmul_flops(64, 32, 16, repeats=2) > 0
+
+
+def test_step_stages_split_a_step_into_its_parts(tiny_encoder):
+    model = MultitaskBert(tiny_encoder)
+    stages = step_stages(model, SST, steps=2, batch_size=4)
+    assert list(stages) == ["batch + tokenize", "forward", "backward", "optimizer"]
+    assert all(seconds > 0 for seconds in stages.values())
+
+
+def test_operation_kinds_find_the_matrix_products(tiny_encoder):
+    kinds = operation_kinds(MultitaskBert(tiny_encoder), SST, steps=2, batch_size=4)
+    assert abs(kinds["share"].sum() - 1) < 1e-6
+    assert kinds["matrix product"].any() and not kinds["matrix product"].all()
+    assert kinds.loc[kinds["operation"] == "aten::addmm", "matrix product"].all()
 
 
 def test_both_finetune_loops_train_and_count_sentences(tiny_encoder):
