@@ -30,6 +30,9 @@ HELP = {
     "device": "auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps",
     "output_dir": "where results, chart, checkpoints and predictions go",
     "checkpoint_every": "save the training state every N steps",
+    "pretrain_eval_every": "score dev every N epochs of pretraining",
+    "finetune_eval_every": "score dev every N epochs of finetuning (0.25: four times an epoch)",
+    "keep_best": "end each phase with the weights that scored best on dev (early stopping)",
     "resume": "continue an interrupted run from the checkpoints in --output-dir",
     "feature_cache": "keep the frozen encoder's vectors in $MTLAB_CACHE_DIR "
     "(default ~/.cache/mtlab/features) so the next run skips encoding",

@@ -56,8 +56,11 @@ class LabConfig:
     similarity_head: str = "cosine"
     pretrain_epochs: int = 10
     pretrain_lr: float = 1e-3
+    pretrain_eval_every: float = 1.0  # score dev every N epochs (cheap: cached vectors)
     finetune_epochs: int = 1
     finetune_lr: float = 3e-5
+    finetune_eval_every: float = 0.25  # each dev pass runs the encoder: ~20 s on 2 cores
+    keep_best: bool = True  # end each phase with its best dev weights (early stopping)
     batch_size: int = 32
     train_limit: int | None = None  # at most this many training rows per task, drawn at random
     finetune_limit: int | None = None  # ... and at most this many in finetune
@@ -128,10 +131,11 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
 
     metrics, seconds, histories = {}, {}, []
     phases = {
-        "pretrain": (config.pretrain_epochs, config.pretrain_lr, None),
-        "finetune": (config.finetune_epochs, config.finetune_lr, config.finetune_limit),
-    }
-    for phase, (epochs, lr, limit) in phases.items():
+        "pretrain": (config.pretrain_epochs, config.pretrain_lr, config.pretrain_eval_every, None),
+        "finetune": (config.finetune_epochs, config.finetune_lr, config.finetune_eval_every,
+                     config.finetune_limit),
+    }  # fmt: skip
+    for phase, (epochs, lr, eval_every, limit) in phases.items():
         phase_started = time.perf_counter()
         done = out / "checkpoints" / f"{phase}.pt"
         if config.resume and done.exists():  # finished before the interruption
@@ -151,10 +155,11 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         train_config = TrainConfig(
             epochs=epochs, lr=lr, batch_size=config.batch_size, schedule=config.schedule,
             log_every=config.log_every, seed=config.seed, checkpoint_every=config.checkpoint_every,
+            eval_every=eval_every, keep_best=config.keep_best,
         )  # fmt: skip
         state_path = out / "checkpoints" / f"{phase}-state.pt"
         history = train(model, sets, train_config, progress=progress, phase=phase,
-                        state_path=state_path, resume=config.resume)  # fmt: skip
+                        state_path=state_path, resume=config.resume, dev_sets=dev_sets)  # fmt: skip
         histories.append(history)
         seconds[phase] = round(time.perf_counter() - phase_started, 1)
         if rank == 0:

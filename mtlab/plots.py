@@ -34,16 +34,27 @@ def plot_comparison(table: pd.DataFrame, path: str | Path | None = None, title: 
 
 
 def plot_history(history: pd.DataFrame, path: str | Path | None = None):
-    """Training loss per task against steps, one panel per task (losses differ in scale)."""
+    """Training loss per task against steps, one panel per task (losses differ in scale).
+
+    Where the history has dev scores (train with dev_sets), they appear dotted on a
+    second axis: a loss that keeps falling while dev stalls is overfitting.
+    """
     tasks = list(dict.fromkeys(history["task"]))
     fig, axes = plt.subplots(1, len(tasks), figsize=(4 * len(tasks), 3), squeeze=False)
+    has_dev = "dev" in history and history["dev"].notna().any()
     for ax, task in zip(axes[0], tasks):
-        for phase, rows in history[history["task"] == task].groupby("phase", sort=False):
-            ax.plot(rows["step"], rows["loss"], label=phase)
+        rows = history[history["task"] == task]
+        for phase, part in rows.dropna(subset=["loss"]).groupby("phase", sort=False):
+            ax.plot(part["step"], part["loss"], label=phase)
         ax.set_title(task)
         ax.set_xlabel("step")
         ax.set_ylabel("training loss")
         ax.legend(fontsize=8)
+        if has_dev and rows["dev"].notna().any():
+            dev_ax = ax.twinx()
+            for _phase, part in rows.dropna(subset=["dev"]).groupby("phase", sort=False):
+                dev_ax.plot(part["step"], part["dev"], ":o", markersize=3, color="gray")
+            dev_ax.set_ylabel("dev score (dotted)")
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=120)

@@ -62,6 +62,8 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int | None = None  # save the training state every N steps (see train)
     bucket: bool = True  # batches of similar-length sentences: less padding, faster
+    eval_every: float | None = None  # with dev_sets: score dev every this many epochs (0.5: twice)
+    keep_best: bool = True  # ... and end with the weights that scored best (early stopping)
 
 
 def set_seed(seed: int) -> None:
@@ -144,8 +146,13 @@ def train(
     on_log: Callable[[pd.DataFrame], None] | None = None,
     state_path: str | Path | None = None,
     resume: bool = False,
+    dev_sets: Mapping | None = None,
 ) -> pd.DataFrame:
     """Train all tasks of `train_sets` together for one phase; return the history table.
+
+    With `dev_sets` and `config.eval_every`, dev is scored during training (rows with a
+    `dev` column in the history) and, with `config.keep_best`, the phase ends with the
+    weights that scored best there, not the last ones (see BestOnDev).
 
     `on_log`, if given, is called with the history so far every `log_every` steps (for
     live plots such as `mtlab.plots.LiveLossPlot`). With `state_path`, the full training
@@ -184,6 +191,9 @@ def train(
 
     device = next(model.parameters()).device
     history, pending, start = [], defaultdict(list), 0
+    scoring = dev_sets is not None and config.eval_every is not None
+    eval_steps = max(1, round(config.eval_every * len(batches))) if scoring else None
+    best = BestOnDev(per_head=model.encoder.frozen)
     stream = training_steps(batches, config.epochs)
     if resume and state_path is not None and Path(state_path).exists():
         state = load_checkpoint_state(state_path)
@@ -192,6 +202,7 @@ def train(
         scheduler.load_state_dict(state["scheduler"])
         history, start = state["history"], state["step"]
         pending.update(state["pending"])
+        best.load_state_dict(state["best"])
         for _ in range(start):  # replay the data order up to the saved step, computing nothing
             next(stream)
         set_rng_state(state["rng"])
@@ -226,6 +237,12 @@ def train(
                 pending.clear()
                 if on_log is not None and rank == 0:
                     on_log(pd.DataFrame(history))
+            if scoring and (step % eval_steps == 0 or step == total):
+                scores = evaluate(model, dev_sets)
+                history += [dict(phase=phase, step=step, epoch=step / len(batches), task=t, dev=v)
+                            for t, v in scores.items()]  # fmt: skip
+                best.update(model, step, scores)
+                model.train()
             if (
                 state_path is not None
                 and config.checkpoint_every
@@ -233,7 +250,7 @@ def train(
             ):
                 if rank == 0:
                     save_training_state(state_path, model, optimizer, scheduler, step,
-                                        history, pending)  # fmt: skip
+                                        history, pending, best)  # fmt: skip
                 saved = step
             bar.update()
     except KeyboardInterrupt:
@@ -242,8 +259,51 @@ def train(
         print(f"\ninterrupted at step {step} of {total}; {where}", file=sys.stderr)
         raise
     bar.close()
+    if scoring and config.keep_best:
+        best.restore(model)
+        if progress and rank == 0:
+            print(f"{phase}: kept the best dev scores: {best.describe()}")
     model.eval()
     return pd.DataFrame(history)
+
+
+class BestOnDev:
+    """Early stopping's memory: the weights that scored best on dev so far.
+
+    In pretrain the encoder is frozen and the heads share nothing, so each head keeps its
+    own best step. In finetune every head depends on the shared encoder, so the whole
+    model keeps the step with the best mean dev score.
+    """
+
+    def __init__(self, per_head: bool) -> None:
+        self.per_head = per_head
+        self.scores: dict[str, float] = {}  # task (or "mean") -> best score so far
+        self.steps: dict[str, int] = {}
+        self.states: dict[str, dict] = {}
+
+    def update(self, model: MultitaskBert, step: int, scores: Mapping[str, float]) -> None:
+        candidates = scores if self.per_head else {"mean": float(np.mean(list(scores.values())))}
+        for key, value in candidates.items():
+            if value > self.scores.get(key, -np.inf):
+                self.scores[key], self.steps[key] = value, step
+                state = self._module(model, key).state_dict()
+                self.states[key] = {name: t.detach().clone() for name, t in state.items()}
+
+    def restore(self, model: MultitaskBert) -> None:
+        for key, state in self.states.items():
+            self._module(model, key).load_state_dict(state)
+
+    def describe(self) -> str:
+        return ", ".join(f"{k} {self.scores[k]:.3f} at step {self.steps[k]}" for k in self.scores)
+
+    def _module(self, model: MultitaskBert, key: str) -> torch.nn.Module:
+        return model.heads[key] if self.per_head else model
+
+    def state_dict(self) -> dict:
+        return {"scores": self.scores, "steps": self.steps, "states": self.states}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.scores, self.steps, self.states = state["scores"], state["steps"], state["states"]
 
 
 def _global_mean(weighted_loss: torch.Tensor, world: int) -> float:
@@ -381,9 +441,12 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_training_state(path, model, optimizer, scheduler, step, history, pending) -> None:
+def save_training_state(
+    path, model, optimizer, scheduler, step, history, pending, best: BestOnDev
+) -> None:
     """Everything needed to continue a phase exactly where it stopped."""
     state = {
+        "best": best.state_dict(),
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),

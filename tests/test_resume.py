@@ -34,19 +34,24 @@ class StopAt:
             raise KeyboardInterrupt
 
 
-def test_resume_reaches_the_same_numbers(tokenizer, tmp_path):
+@pytest.mark.parametrize("scored", [False, True], ids=["plain", "dev-scored-keep-best"])
+def test_resume_reaches_the_same_numbers(tokenizer, tmp_path, scored):
     sets = _tiny_sets()
+    config = TrainConfig(**{**vars(CONFIG), "eval_every": 0.5 if scored else None})
+    dev = _tiny_sets(6) if scored else None
     straight = _fresh(tokenizer)
-    expected = train(straight, sets, CONFIG, progress=False)
+    expected = train(straight, sets, config, progress=False, dev_sets=dev)
 
     state = tmp_path / "state.pt"
     stopped = _fresh(tokenizer)
     with pytest.raises(KeyboardInterrupt):
-        train(stopped, sets, CONFIG, progress=False, state_path=state, on_log=StopAt(8))
+        train(stopped, sets, config, progress=False, state_path=state, on_log=StopAt(8),
+              dev_sets=dev)  # fmt: skip
     assert torch.load(state, weights_only=True)["step"] == 6  # the last checkpoint before step 8
 
     resumed = _fresh(tokenizer)  # a new process would start from scratch like this
-    history = train(resumed, sets, CONFIG, progress=False, state_path=state, resume=True)
+    history = train(resumed, sets, config, progress=False, state_path=state, resume=True,
+                    dev_sets=dev)  # fmt: skip
     assert history.equals(expected)
     assert evaluate(resumed, sets) == evaluate(straight, sets)
     for a, b in zip(resumed.parameters(), straight.parameters()):
