@@ -5,6 +5,7 @@ The pieces, one module per idea, in the order the notebooks meet them:
 - `mtlab.data`       read the course's files into labelled / unlabelled datasets
 - `mtlab.batching`   batches, and one stream of steps over three tasks
 - `mtlab.encoder`    the shared BERT encoder (pretrain = frozen, finetune = trained)
+- `mtlab.feature_cache` the frozen encoder's vectors, kept on disk between runs
 - `mtlab.heads`      one head per task, with the seed project's failed variants
 - `mtlab.losses`     losses that check shapes and dtypes before computing
 - `mtlab.model`      MultitaskBert: the encoder plus the three heads

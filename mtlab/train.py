@@ -24,9 +24,10 @@ import torch
 import torch.distributed as dist
 from scipy.stats import pearsonr
 from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import Subset
 from tqdm.auto import tqdm
 
-from mtlab.batching import Batch, MultitaskBatches, make_loader
+from mtlab.batching import Batch, MultitaskBatches, make_loader, text_length
 from mtlab.model import MultitaskBert
 
 METRICS = {"sst": "accuracy", "quora": "accuracy", "sts": "pearson", "cfimdb": "accuracy"}
@@ -192,7 +193,7 @@ def train(
     device = next(model.parameters()).device
     history, pending, start = [], defaultdict(list), 0
     scoring = dev_sets is not None and config.eval_every is not None
-    eval_steps = max(1, round(config.eval_every * len(batches))) if scoring else None
+    interval = config.eval_every * len(batches) if scoring else None  # in steps, maybe fractional
     best = BestOnDev(per_head=model.encoder.frozen)
     stream = training_steps(batches, config.epochs)
     if resume and state_path is not None and Path(state_path).exists():
@@ -237,7 +238,7 @@ def train(
                 pending.clear()
                 if on_log is not None and rank == 0:
                     on_log(pd.DataFrame(history))
-            if scoring and (step % eval_steps == 0 or step == total):
+            if scoring and (step // interval > (step - 1) // interval or step == total):
                 scores = evaluate(model, dev_sets)
                 history += [dict(phase=phase, step=step, epoch=step / len(batches), task=t, dev=v)
                             for t, v in scores.items()]  # fmt: skip
@@ -320,13 +321,15 @@ def run_model(model: MultitaskBert, task: str, dataset, batch_size: int = 64) ->
     """The model's predictions (and gold labels, where the dataset has them) for a dataset."""
     model.eval()
     rows = defaultdict(list)
-    for batch in make_loader(dataset, batch_size, shuffle=False):
+    # Examples of similar length share a batch (little padding); rows go back in file order.
+    order = sorted(range(len(dataset)), key=lambda i: text_length(dataset[i]))
+    for batch in make_loader(Subset(dataset, order), batch_size):
         prediction = model.predict(task, model(task, batch)).cpu()
         rows["id"] += batch["ids"]
         rows["prediction"] += prediction.tolist()
         if "labels" in batch:
             rows["label"] += batch["labels"].tolist()
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, index=order).sort_index().reset_index(drop=True)
 
 
 def score(task: str, predictions: pd.DataFrame) -> float:

@@ -22,7 +22,8 @@ def test_dev_is_scored_every_half_epoch_and_at_the_end(tiny_model):
     history = train(tiny_model, _tiny_sets(), CONFIG, progress=False, dev_sets=_tiny_sets(6))
     scored = dev_rows(history)
     steps_per_epoch = 9  # 3 tasks x 3 batches of 4
-    assert sorted(set(scored["step"])) == [4, 8, 12, 16, 20, 24, 28, 32, 36]  # round(4.5)=4
+    # every 4.5 steps: the first step at or past each multiple, the last one included
+    assert sorted(set(scored["step"])) == [5, 9, 14, 18, 23, 27, 32, 36]
     assert scored["step"].max() == 4 * steps_per_epoch
     assert set(scored["task"]) == {"sst", "quora", "sts"}
     assert history["loss"].notna().sum() + len(scored) == len(history)

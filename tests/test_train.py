@@ -9,6 +9,7 @@ from mtlab.train import (
     evaluate,
     load_checkpoint,
     pick_device,
+    run_model,
     save_checkpoint,
     train,
     write_predictions,
@@ -107,3 +108,14 @@ def test_on_log_sees_the_history_grow(tiny_model):
     config = TrainConfig(epochs=1, batch_size=4, log_every=2)
     train(tiny_model, _tiny_sets(), config, progress=False, on_log=lambda h: seen.append(len(h)))
     assert len(seen) == 5 and seen == sorted(seen) and seen[0] >= 1  # 9 steps: logs at 2,4,6,8,9
+
+
+def test_predictions_come_back_in_file_order_though_batched_by_length(tiny_model):
+    sets = _tiny_sets()
+    sets["sst"][3]["sentence"] = "a much much longer sentence than any other in this set"
+    for task, dataset in sets.items():
+        rows = run_model(tiny_model, task, dataset, batch_size=4)
+        assert list(rows["id"]) == [e["id"] for e in dataset]
+        assert list(rows["label"]) == pytest.approx([e["label"] for e in dataset])
+        alone = run_model(tiny_model, task, dataset[3:4])["prediction"].iloc[0]
+        assert rows["prediction"].iloc[3] == pytest.approx(alone, abs=1e-5)
