@@ -28,6 +28,7 @@ from torch.utils.data import Subset
 from tqdm.auto import tqdm
 
 from mtlab.batching import Batch, MultitaskBatches, make_loader, text_length
+from mtlab.heads import SimilarityHead
 from mtlab.model import MultitaskBert
 
 METRICS = {"sst": "accuracy", "quora": "accuracy", "sts": "pearson", "cfimdb": "accuracy"}
@@ -369,6 +370,9 @@ def save_checkpoint(model: MultitaskBert, path: str | Path, **info) -> None:
         "pooling": model.encoder.pooling,
         "max_length": model.encoder.max_length,
         "heads": model.head_config(),
+        "sts_residual": getattr(model.heads["sts"], "residual", False)
+        if "sts" in model.heads
+        else False,
         "mode": model.mode,
         **info,
     }
@@ -404,7 +408,7 @@ def load_checkpoint_state(path: str | Path) -> dict:
 
 
 def load_checkpoint(path: str | Path, model: MultitaskBert | None = None) -> MultitaskBert:
-    """Load a checkpoint into `model`, or into a new model built from its settings."""
+    """Load a checkpoint into `model`, or into a new model built from its settings (eval mode)."""
     state = _read(path)
     if model is None:
         heads = state["heads"]
@@ -416,10 +420,22 @@ def load_checkpoint(path: str | Path, model: MultitaskBert | None = None) -> Mul
             paraphrase=heads["quora"],
             similarity=heads["sts"],
         )
+        # Checkpoints from before residual similarity heads have no flag: plain projection.
+        residual = state.get("sts_residual", False)
+        if model.heads["sts"].residual != residual:
+            hidden = model.encoder.hidden_size
+            model.add_head("sts", SimilarityHead(hidden, variant=heads["sts"], residual=residual))
+    sts_head = model.heads["sts"] if "sts" in model.heads else None  # noqa: SIM401 (ModuleDict)
+    if getattr(sts_head, "residual", False) != state.get("sts_residual", False):
+        raise CheckpointError(
+            f"{path} holds a similarity head with residual={state.get('sts_residual', False)} but "
+            f"the model given has residual={sts_head.residual}: the same weights would give "
+            "other scores. Build the head with that setting, or call load_checkpoint(path) alone."
+        )
     model.load_state_dict(state["state_dict"])
     model.set_mode(state["mode"])
     model.encoder.clear_cache()  # new weights: vectors cached from the old ones are stale
-    return model
+    return model.eval()  # ready to predict, like transformers' from_pretrained (train() undoes it)
 
 
 def get_rng_state() -> dict:

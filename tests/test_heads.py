@@ -63,6 +63,15 @@ def test_cosine_head_without_projection_has_no_parameters():
     assert scores.abs().max() <= 5.0 + 1e-5
 
 
+def test_residual_projection_starts_next_to_the_encoders_own_cosine():
+    u, v = torch.randn(B, H), torch.randn(B, H)
+    zero_shot = 5.0 * torch.nn.functional.cosine_similarity(u, v, dim=-1)
+    residual = SimilarityHead(H).eval()
+    plain = SimilarityHead(H, residual=False).eval()
+    assert torch.allclose(residual(u, v), zero_shot, atol=0.05)
+    assert not torch.allclose(plain(u, v), zero_shot, atol=0.5)
+
+
 def test_unknown_variant_lists_the_choices():
     with pytest.raises(ValueError, match="concat_diff_prod"):
         ParaphraseHead(H, variant="concatenate")

@@ -4,6 +4,7 @@ import torch
 from mtlab.heads import SimilarityHead
 from mtlab.model import MultitaskBert
 from mtlab.train import (
+    CheckpointError,
     NothingToTrainError,
     TrainConfig,
     evaluate,
@@ -95,6 +96,21 @@ def test_checkpoint_loads_with_weights_only_and_restores_outputs(tiny_model, tmp
         torch.nn.init.zeros_(p)
     load_checkpoint(path, tiny_model)
     assert torch.allclose(tiny_model("sst", batch), before)
+
+
+def test_checkpoint_remembers_a_plain_similarity_projection(tiny_model, tmp_path, tiny_folder):
+    hidden = tiny_model.encoder.hidden_size
+    tiny_model.add_head("sts", SimilarityHead(hidden, residual=False))
+    tiny_model.encoder.name = str(tiny_folder)  # so that load_checkpoint can rebuild it
+    tiny_model.eval()
+    path = tmp_path / "plain.pt"
+    save_checkpoint(tiny_model, path)
+    loaded = load_checkpoint(path)
+    assert loaded.heads["sts"].residual is False
+    batch = {"ids": ["e"], "sentences1": ["a dog runs"], "sentences2": ["a dog is running"]}
+    assert torch.allclose(loaded("sts", batch), tiny_model("sts", batch))
+    with pytest.raises(CheckpointError, match="residual=False"):
+        load_checkpoint(path, MultitaskBert(make_tiny_encoder(tiny_model.encoder.tokenizer)))
 
 
 def test_pick_device():
