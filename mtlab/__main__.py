@@ -17,6 +17,7 @@ from mtlab.batching import SCHEDULES
 from mtlab.encoder import POOLINGS
 from mtlab.experiment import LabConfig, comparison_table, run_lab
 from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
+from mtlab.train import PRECISIONS
 
 HELP = {
     "data_dir": "folder with the course's CSV files (default: $MTLAB_DATA_DIR, data/, sample)",
@@ -32,6 +33,7 @@ HELP = {
     "checkpoint_every": "save the training state every N steps",
     "pretrain_eval_every": "score dev every N epochs of pretraining",
     "finetune_eval_every": "score dev every N epochs of finetuning (0.25: four times an epoch)",
+    "precision": "fp32, or bf16 for faster training on GPUs and on CPUs with AMX / AVX512-BF16",
     "keep_best": "end each phase with the weights that scored best on dev (early stopping)",
     "resume": "continue an interrupted run from the checkpoints in --output-dir",
     "feature_cache": "keep the frozen encoder's vectors in $MTLAB_CACHE_DIR "
@@ -45,6 +47,7 @@ CHOICES = {
     "paraphrase_head": ParaphraseHead.variants,
     "similarity_head": SimilarityHead.variants,
     "schedule": SCHEDULES,
+    "precision": PRECISIONS,
 }
 
 

@@ -6,7 +6,8 @@ Each figure is measured next to its baseline in the same run, on the same data:
   mtlab's cache, same epochs, scores compared: cold (each sentence encoded once, then
   kept in memory and on disk) and warm (a second run that reads the vectors from disk);
 - finetune: the Hugging Face course's loop (tokenize every step, pad to 128) vs
-  mtlab's `train` (tokenize once, pad to the batch), sentences per second;
+  mtlab's `train` (tokenize once, pad to the batch), sentences per second; then mtlab
+  in float32 vs bfloat16 autocast (a gain only where the hardware has bf16 units);
 - the limit: achieved training FLOP/s vs a plain matmul on the same cores (MFU), and
   where a finetune step's time goes: per stage, and per kind of operation.
 """
@@ -85,10 +86,13 @@ def naive_finetune(model: MultitaskBert, dataset, steps: int, batch_size: int) -
     return time.perf_counter() - started, sentences
 
 
-def mtlab_finetune(model: MultitaskBert, dataset, steps: int, batch_size: int) -> tuple[float, int]:
+def mtlab_finetune(
+    model: MultitaskBert, dataset, steps: int, batch_size: int, precision: str = "fp32"
+) -> tuple[float, int]:
     """mtlab's train() on SST: tokenized once, padded per batch."""
     model.set_mode("finetune")
-    config = TrainConfig(epochs=1, batch_size=batch_size, lr=2e-5, max_steps=steps)
+    config = TrainConfig(epochs=1, batch_size=batch_size, lr=2e-5, max_steps=steps,
+                         precision=precision)  # fmt: skip
     started = time.perf_counter()
     train(model, {"sst": dataset}, config, progress=False)
     return time.perf_counter() - started, steps * batch_size
@@ -175,6 +179,9 @@ def main(argv: list[str] | None = None) -> None:
     ours_t, ours_n = mtlab_finetune(model, sst, args.steps, args.batch_size)
     naive_rate, ours_rate = naive_n / naive_t, ours_n / ours_t
     rows.append(("finetune sentences/s (SST)", naive_rate, ours_rate, ours_rate / naive_rate))
+    bf16_t, bf16_n = mtlab_finetune(model, sst, args.steps, args.batch_size, precision="bf16")
+    rows.append(("  finetune sentences/s: mtlab fp32 vs --precision bf16", ours_rate,
+                 bf16_n / bf16_t, bf16_n / bf16_t / ours_rate))  # fmt: skip
 
     lengths = [len(model.encoder.tokenize([e["sentence"]])["input_ids"][0]) for e in sst]
     seq = sum(lengths) / len(lengths)

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -135,3 +136,18 @@ def test_predictions_come_back_in_file_order_though_batched_by_length(tiny_model
         assert list(rows["label"]) == pytest.approx([e["label"] for e in dataset])
         alone = run_model(tiny_model, task, dataset[3:4])["prediction"].iloc[0]
         assert rows["prediction"].iloc[3] == pytest.approx(alone, abs=1e-5)
+
+
+def test_bf16_training_keeps_fp32_weights_and_learns(tiny_model):
+    tiny_model.set_mode("finetune")
+    before = [p.detach().clone() for p in tiny_model.parameters()]
+    config = TrainConfig(epochs=1, batch_size=4, lr=1e-3, precision="bf16", log_every=1)
+    history = train(tiny_model, _tiny_sets(), config, progress=False)
+    assert history["loss"].notna().all() and np.isfinite(history["loss"]).all()
+    assert all(p.dtype == torch.float32 for p in tiny_model.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, tiny_model.parameters()))
+
+
+def test_unknown_precision_is_refused(tiny_model):
+    with pytest.raises(ValueError, match="fp32"):
+        train(tiny_model, _tiny_sets(), TrainConfig(precision="fp16"), progress=False)

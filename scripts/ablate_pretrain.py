@@ -1,0 +1,77 @@
+"""Ablations on the frozen encoder: which head and training settings help, one change at a time.
+
+    MTLAB_DATA_DIR=../shared/data python scripts/ablate_pretrain.py
+
+Every row starts from the same defaults (10 epochs, lr 1e-3, round robin, dropout 0.1, the
+default heads) and changes one thing. Dev is scored after every epoch: the table shows the last
+epoch's scores and the best epoch's (what early stopping keeps). With the feature cache warm
+(any earlier `python -m mtlab` run) each row takes about a minute on 2 cores.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import torch
+
+from mtlab import TASKS, MultitaskBert, TrainConfig, load_dataset, resolve_data_dir, train
+from mtlab.feature_cache import default_cache_dir
+from mtlab.heads import ParaphraseHead, SimilarityHead
+from mtlab.train import all_sentences, set_seed
+
+# name -> (TrainConfig changes, head to swap in or None, dropout)
+ABLATIONS = {
+    "defaults": ({}, None, 0.1),
+    "20 epochs": ({"epochs": 20}, None, 0.1),
+    "lr 3e-3": ({"lr": 3e-3}, None, 0.1),
+    "proportional schedule": ({"schedule": "proportional"}, None, 0.1),
+    "dropout 0.3": ({}, None, 0.3),
+    "paraphrase head [u; v] (seed's fix)": ({}, ("quora", "concat"), 0.1),
+    "similarity head plain projection": ({}, ("sts", "plain"), 0.1),
+    "similarity head scaled_dot": ({}, ("sts", "scaled_dot"), 0.1),
+}
+
+
+def swap_head(model: MultitaskBert, task: str, variant: str) -> None:
+    hidden = model.encoder.hidden_size
+    if task == "quora":
+        model.add_head("quora", ParaphraseHead(hidden, variant=variant))
+    elif variant == "plain":
+        model.add_head("sts", SimilarityHead(hidden, residual=False))
+    else:
+        model.add_head("sts", SimilarityHead(hidden, variant=variant))
+
+
+def main() -> None:
+    source = resolve_data_dir()
+    train_sets = {t: load_dataset(t, "train", source.path) for t in TASKS}
+    dev_sets = {t: load_dataset(t, "dev", source.path) for t in TASKS}
+    encoder_model = MultitaskBert.from_pretrained().set_mode("pretrain")
+    encoder = encoder_model.encoder
+    encoder.feature_cache_dir = default_cache_dir()
+    encoder.warm_cache(
+        all_sentences({**train_sets, **{f"{t}-dev": d for t, d in dev_sets.items()}})
+    )
+    torch.set_num_threads(1)  # small matrices only from here on: one thread is faster
+
+    rows = []
+    for name, (changes, head, dropout) in ABLATIONS.items():
+        set_seed(0)
+        model = MultitaskBert(encoder, dropout=dropout).set_mode("pretrain")
+        if head is not None:
+            swap_head(model, *head)
+        config = TrainConfig(**{"epochs": 10, "eval_every": 1.0, "keep_best": False, **changes})
+        started = time.perf_counter()
+        history = train(model, train_sets, config, progress=False, dev_sets=dev_sets)
+        dev = history.dropna(subset=["dev"]).pivot(index="step", columns="task", values="dev")
+        rows.append({"ablation": name, "seconds": round(time.perf_counter() - started),
+                     **{f"{t} last": dev[t].iloc[-1] for t in TASKS},
+                     **{f"{t} best": dev[t].max() for t in TASKS}})  # fmt: skip
+        print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False, header=len(rows) == 1))
+    print()
+    print(pd.DataFrame(rows).set_index("ablation").round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()
