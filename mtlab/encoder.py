@@ -291,7 +291,10 @@ class Encoder(nn.Module):
         # Sorted by length, ties by text: the same chunks every run (a set has no fixed order).
         keys = sorted({(s,) for s in sentences} - self._cache.keys(), key=lambda k: (len(k[0]), k))
         for i in tqdm(
-            range(0, len(keys), chunk), desc="encoding (frozen)", disable=not progress, unit="chunk"
+            range(0, len(keys), chunk),
+            desc="encoding (frozen)",
+            disable=not progress or not keys,
+            unit="chunk",
         ):
             self._encode_into_cache(keys[i : i + chunk])
         if path is not None and keys:

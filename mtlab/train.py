@@ -187,7 +187,10 @@ def train(
     if config.max_steps is not None:
         total = min(total, config.max_steps)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    device = next(model.parameters()).device
+    # fused: one kernel for all weights, about 5x faster than the default on CPU (README, Speed)
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay,
+                                  fused=device.type in ("cpu", "cuda"))  # fmt: skip
     warmup = max(1, int(config.warmup * total))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
@@ -195,7 +198,6 @@ def train(
     # One head per step: the other heads' parameters get no gradient that step.
     net = DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
 
-    device = next(model.parameters()).device
     history, pending, start = [], defaultdict(list), 0
     scoring = dev_sets is not None and config.eval_every is not None
     interval = config.eval_every * len(batches) if scoring else None  # in steps, maybe fractional
