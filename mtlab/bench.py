@@ -102,7 +102,7 @@ def step_stages(model: MultitaskBert, dataset, steps: int, batch_size: int) -> d
     """Seconds per finetune step (SST) in each stage: the same work `train` does, timed apart."""
     encoder, head = model.encoder, model.heads["sst"]
     model.set_mode("finetune").train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, fused=True)  # as in train()
     loader = make_loader(dataset, batch_size, shuffle=True, seed=1, bucket=True)
     seconds = dict.fromkeys(["batch + tokenize", "forward", "backward", "optimizer"], 0.0)
     for step, batch in enumerate(loader):
