@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup run test test-unit test-notebooks test-browser lint format clean notebooks bench
+.PHONY: setup run test test-unit test-notebooks test-browser lint format clean notebooks bench ablate
 
 setup: $(VENV)/.installed
 
@@ -54,3 +54,7 @@ notebooks: setup
 ## speed against naive baselines, measured in the same run (uses $MTLAB_DATA_DIR if set)
 bench: setup
 	$(PY) -m mtlab.bench
+
+## one change at a time on the frozen encoder: heads, epochs, lr, schedule, dropout (uses $MTLAB_DATA_DIR)
+ablate: setup
+	$(PY) scripts/ablate_pretrain.py
