@@ -167,6 +167,8 @@ def train(
     config = config or TrainConfig()
     if config.precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {config.precision!r}")
+    if config.eval_every is not None and config.eval_every <= 0:
+        raise ValueError(f"eval_every is in epochs and must be > 0, got {config.eval_every}")
     phase = phase or model.mode
     rank, world = distributed()
     set_seed(config.seed)
@@ -210,7 +212,8 @@ def train(
         scheduler.load_state_dict(state["scheduler"])
         history, start = state["history"], state["step"]
         pending.update(state["pending"])
-        best.load_state_dict(state["best"])
+        if "best" in state:  # saved by a version that scored dev during training
+            best.load_state_dict(state["best"])
         for _ in range(start):  # replay the data order up to the saved step, computing nothing
             next(stream)
         set_rng_state(state["rng"])

@@ -74,3 +74,9 @@ def test_keep_best_false_ends_with_the_last_weights(tokenizer):
     history = train(model, _tiny_sets(), config, progress=False, dev_sets=dev)
     last = dev_rows(history).groupby("step")["dev"].mean().iloc[-1]
     assert np.mean(list(evaluate(model, dev).values())) == pytest.approx(last)
+
+
+def test_eval_every_must_be_positive(tiny_model):
+    with pytest.raises(ValueError, match="eval_every"):
+        train(tiny_model, _tiny_sets(), TrainConfig(eval_every=0), dev_sets=_tiny_sets(6),
+              progress=False)  # fmt: skip
