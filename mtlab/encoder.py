@@ -282,14 +282,15 @@ class Encoder(nn.Module):
 
         if not self.frozen or not self.use_cache:
             return
+        wanted = {(s,) for s in sentences}
         path = None
-        if self.feature_cache_dir is not None:
-            path = self.feature_cache_file()
+        if self.feature_cache_dir is not None and not wanted <= self._cache.keys():
+            path = self.feature_cache_file()  # the disk is read only when memory falls short
             device = next(self.bert.parameters()).device
             for key, vector in feature_cache.load_vectors(path).items():
                 self._cache.setdefault(key, vector.to(device))
         # Sorted by length, ties by text: the same chunks every run (a set has no fixed order).
-        keys = sorted({(s,) for s in sentences} - self._cache.keys(), key=lambda k: (len(k[0]), k))
+        keys = sorted(wanted - self._cache.keys(), key=lambda k: (len(k[0]), k))
         for i in tqdm(
             range(0, len(keys), chunk),
             desc="encoding (frozen)",
@@ -304,7 +305,8 @@ class Encoder(nn.Module):
         """Where this encoder's frozen vectors go on disk, named by a fingerprint of its weights."""
         if self.feature_cache_dir is None:
             raise ValueError(
-                "set encoder.feature_cache_dir first (e.g. to mtlab.default_cache_dir())"
+                "set encoder.feature_cache_dir first, e.g. to "
+                "mtlab.feature_cache.default_cache_dir()"
             )
         key = feature_cache.fingerprint(self.bert, self.tokenizer, self.pooling, self.max_length)
         return feature_cache.cache_file(self.feature_cache_dir, self.name, key)

@@ -149,9 +149,9 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
             continue
         model.set_mode(phase)
         if phase == "pretrain":  # every sentence the run will need, read from disk or encoded once
-            everything = {**train_sets, **{f"{t}-dev": d for t, d in dev_sets.items()},
-                          **{f"{t}-test": d for t, d in test_sets.items()}}  # fmt: skip
-            model.encoder.warm_cache(all_sentences(everything), progress=progress and rank == 0)
+            sentences = [*all_sentences(train_sets), *all_sentences(dev_sets),
+                         *all_sentences(test_sets)]  # fmt: skip
+            model.encoder.warm_cache(sentences, progress=progress and rank == 0)
         sets = {t: random_subset(ds, limit, config.seed) for t, ds in train_sets.items()}
         train_config = TrainConfig(
             epochs=epochs, lr=lr, batch_size=config.batch_size, schedule=config.schedule,

@@ -41,7 +41,6 @@ def plot_history(history: pd.DataFrame, path: str | Path | None = None):
     """
     tasks = list(dict.fromkeys(history["task"]))
     fig, axes = plt.subplots(1, len(tasks), figsize=(4 * len(tasks), 3), squeeze=False)
-    has_dev = "dev" in history and history["dev"].notna().any()
     for ax, task in zip(axes[0], tasks):
         rows = history[history["task"] == task]
         for phase, part in rows.dropna(subset=["loss"]).groupby("phase", sort=False):
@@ -50,7 +49,7 @@ def plot_history(history: pd.DataFrame, path: str | Path | None = None):
         ax.set_xlabel("step")
         ax.set_ylabel("training loss")
         ax.legend(fontsize=8)
-        if has_dev and rows["dev"].notna().any():
+        if "dev" in rows and rows["dev"].notna().any():
             dev_ax = ax.twinx()
             for _phase, part in rows.dropna(subset=["dev"]).groupby("phase", sort=False):
                 dev_ax.plot(part["step"], part["dev"], ":o", markersize=3, color="gray")

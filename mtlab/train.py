@@ -9,10 +9,8 @@ mistake 8). `evaluate` gives one score per task; `predict` writes the course's f
 from __future__ import annotations
 
 import os
-import pickle
 import random
 import sys
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -380,9 +378,7 @@ def save_checkpoint(model: MultitaskBert, path: str | Path, **info) -> None:
         "pooling": model.encoder.pooling,
         "max_length": model.encoder.max_length,
         "heads": model.head_config(),
-        "sts_residual": getattr(model.heads["sts"], "residual", False)
-        if "sts" in model.heads
-        else False,
+        "sts_residual": _sts_residual(model),
         "mode": model.mode,
         **info,
     }
@@ -404,12 +400,17 @@ def _read(path: str | Path) -> dict:
         raise CheckpointError(f"no checkpoint at {path}")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile) as e:
+    except Exception as e:  # damaged bytes make torch's unpickler fail in many ways
         raise CheckpointError(
             f"{path} ({path.stat().st_size:,} bytes) is not a readable checkpoint: it is "
             f"truncated or corrupted ({type(e).__name__}: {str(e)[:200]}). Delete it to start "
             "that phase over."
         ) from e
+
+
+def _sts_residual(model: MultitaskBert) -> bool:
+    """Whether the model's similarity head (if any) adds its projection to the vectors."""
+    return "sts" in model.heads and getattr(model.heads["sts"], "residual", False)
 
 
 def load_checkpoint_state(path: str | Path) -> dict:
@@ -420,8 +421,9 @@ def load_checkpoint_state(path: str | Path) -> dict:
 def load_checkpoint(path: str | Path, model: MultitaskBert | None = None) -> MultitaskBert:
     """Load a checkpoint into `model`, or into a new model built from its settings (eval mode)."""
     state = _read(path)
+    heads = state["heads"]
+    residual = state.get("sts_residual", False)  # older checkpoints: a plain projection
     if model is None:
-        heads = state["heads"]
         model = MultitaskBert.from_pretrained(
             None if state["encoder"] == "all-MiniLM-L6-v2" else state["encoder"],
             pooling=state["pooling"],
@@ -430,17 +432,13 @@ def load_checkpoint(path: str | Path, model: MultitaskBert | None = None) -> Mul
             paraphrase=heads["quora"],
             similarity=heads["sts"],
         )
-        # Checkpoints from before residual similarity heads have no flag: plain projection.
-        residual = state.get("sts_residual", False)
-        if model.heads["sts"].residual != residual:
-            hidden = model.encoder.hidden_size
-            model.add_head("sts", SimilarityHead(hidden, variant=heads["sts"], residual=residual))
-    sts_head = model.heads["sts"] if "sts" in model.heads else None  # noqa: SIM401 (ModuleDict)
-    if getattr(sts_head, "residual", False) != state.get("sts_residual", False):
+        hidden = model.encoder.hidden_size
+        model.add_head("sts", SimilarityHead(hidden, variant=heads["sts"], residual=residual))
+    if _sts_residual(model) != residual:
         raise CheckpointError(
-            f"{path} holds a similarity head with residual={state.get('sts_residual', False)} but "
-            f"the model given has residual={sts_head.residual}: the same weights would give "
-            "other scores. Build the head with that setting, or call load_checkpoint(path) alone."
+            f"{path} holds a similarity head with residual={residual} but the model given has "
+            f"residual={_sts_residual(model)}: the same weights would give other scores. Build "
+            "the head with that setting, or call load_checkpoint(path) alone."
         )
     model.load_state_dict(state["state_dict"])
     model.set_mode(state["mode"])

@@ -50,9 +50,7 @@ def main() -> None:
     encoder_model = MultitaskBert.from_pretrained().set_mode("pretrain")
     encoder = encoder_model.encoder
     encoder.feature_cache_dir = default_cache_dir()
-    encoder.warm_cache(
-        all_sentences({**train_sets, **{f"{t}-dev": d for t, d in dev_sets.items()}})
-    )
+    encoder.warm_cache([*all_sentences(train_sets), *all_sentences(dev_sets)])
     torch.set_num_threads(1)  # small matrices only from here on: one thread is faster
 
     rows = []

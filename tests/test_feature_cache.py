@@ -73,3 +73,13 @@ def test_finetune_mode_never_touches_the_disk(tokenizer, tmp_path):
     encoder.set_mode("finetune")
     encoder.warm_cache(SENTENCES, progress=False)
     assert not any(tmp_path.iterdir())
+
+
+def test_sentences_already_in_memory_never_touch_the_disk(tokenizer, tmp_path, capsys):
+    encoder = frozen(tokenizer, tmp_path)
+    encoder.warm_cache(SENTENCES, progress=False)
+    encoder.feature_cache_file().write_bytes(b"reported as damaged if it were read")
+    encoder.warm_cache(SENTENCES[:2], progress=False)  # train() warming what run_lab warmed
+    assert "damaged" not in capsys.readouterr().out
+    encoder.warm_cache(["a sentence not seen yet"], progress=False)  # this one must read it
+    assert "damaged" in capsys.readouterr().out

@@ -69,6 +69,9 @@ def test_truncated_checkpoint_is_detected(tiny_model, tmp_path):
     path.write_bytes(b"not a checkpoint at all")
     with pytest.raises(CheckpointError, match=str(path.stat().st_size)):
         load_checkpoint(path, tiny_model)
+    path.write_bytes(b"reported as damaged if it were read")  # torch's unpickler: IndexError
+    with pytest.raises(CheckpointError, match="truncated or corrupted"):
+        load_checkpoint(path, tiny_model)
 
 
 def _cli(tiny_folder, out, *extra):
