@@ -25,7 +25,7 @@ test-unit: setup
 	$(PY) -m pytest tests/
 
 test-notebooks: setup
-	MTLAB_FAST=1 $(PY) -m pytest --nbval notebooks/
+	$(PY) -m pytest --nbval notebooks/
 
 ## notebooks in JupyterLab in headless Chromium (the system's: installed here when missing and root)
 CHROMIUM ?= /usr/bin/chromium
