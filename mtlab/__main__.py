@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import signal
 import sys
 
@@ -17,7 +18,7 @@ from mtlab.batching import SCHEDULES
 from mtlab.encoder import POOLINGS
 from mtlab.experiment import LabConfig, comparison_table, run_lab
 from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
-from mtlab.train import PRECISIONS
+from mtlab.training import PRECISIONS, TrainConfig
 
 HELP = {
     "data_dir": "folder with the course's CSV files (default: $MTLAB_DATA_DIR, data/, sample)",
@@ -26,21 +27,28 @@ HELP = {
     "train_limit": "use at most N training rows per task",
     "finetune_limit": "use at most N training rows per task when finetuning",
     "dev_limit": "evaluate on at most N dev rows per task",
-    "schedule": "task sampling: round_robin or proportional",
-    "log_every": "log the training losses every N steps",
     "device": "auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps",
     "output_dir": "where results, chart, checkpoints and predictions go",
-    "checkpoint_every": "save the training state every N steps",
-    "pretrain_eval_every": "score dev every N epochs of pretraining",
-    "finetune_eval_every": "score dev every N epochs of finetuning (0.25: four times an epoch)",
-    "precision": "fp32, or bf16 for faster training on GPUs and on CPUs with AMX / AVX512-BF16",
-    "keep_best": "end each phase with the weights that scored best on dev (early stopping)",
     "resume": "continue an interrupted run from the checkpoints in --output-dir",
     "feature_cache": "keep the frozen encoder's vectors in $MTLAB_CACHE_DIR "
     "(default ~/.cache/mtlab/features) so the next run skips encoding",
+    # TrainConfig's fields: each is --NAME (both phases), --pretrain-NAME and --finetune-NAME
+    "epochs": "passes over the training data",
+    "batch_size": "examples per step",
+    "lr": "peak learning rate (AdamW, linear warmup and decay)",
+    "weight_decay": "AdamW weight decay",
+    "warmup": "fraction of the steps with a rising learning rate",
+    "schedule": "task sampling: round_robin or proportional",
+    "log_every": "log the training losses every N steps",
+    "max_steps": "stop after N steps",
+    "grad_clip": "clip the gradient norm to this",
+    "seed": "random seed (0 to 2**32 - 1)",
+    "checkpoint_every": "save the training state every N steps",
+    "bucket": "batch sentences of similar length together",
+    "eval_every": "score dev every N epochs (0.25: four times an epoch)",
+    "keep_best": "end with the weights that scored best on dev (early stopping)",
+    "precision": "fp32, or bf16 for faster training on GPUs and on CPUs with AMX / AVX512-BF16",
 }
-
-
 CHOICES = {
     "pooling": POOLINGS,
     "sentiment_head": SentimentHead.variants,
@@ -49,45 +57,80 @@ CHOICES = {
     "schedule": SCHEDULES,
     "precision": PRECISIONS,
 }
+PHASES = ("pretrain", "finetune")
+ALLOW_ZERO = {"weight_decay", "warmup", "seed"}  # every other number must be > 0
 
 
-def positive(kind: type):
-    """An argparse type that refuses zero and negative numbers, naming what it got."""
+def number(kind: type, name: str):
+    """An argparse type for a finite number of `kind`, > 0 (or >= 0 where zero makes sense)."""
 
     def parse(text: str):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+        value = kind(text)  # argparse turns a ValueError into "invalid int value: ..."
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        if name in ALLOW_ZERO and value < 0 or name not in ALLOW_ZERO and value <= 0:
+            least = "0 or more" if name in ALLOW_ZERO else "a positive number"
+            raise argparse.ArgumentTypeError(f"must be {least}, got {text}")
+        if name == "seed" and value >= 2**32:
+            raise argparse.ArgumentTypeError(f"must be below 2**32, got {text}")
         return value
 
     parse.__name__ = kind.__name__  # argparse names the type in "invalid int value" errors
     return parse
 
 
-def parse_args(argv: list[str] | None = None) -> LabConfig:
-    """One --option per LabConfig field, with the field's default."""
+def add_option(parser, flag: str, field: dataclasses.Field, default, help_text: str) -> None:
+    """One --flag for a dataclass field, typed and checked by the field's type."""
+    if field.type == "bool":
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
+                            help=help_text)  # fmt: skip
+        return
+    kind = {"int": int, "float": float}.get(str(field.type).split(" ")[0], str)
+    parser.add_argument(flag, type=kind if kind is str else number(kind, field.name),
+                        choices=CHOICES.get(field.name), default=default, help=help_text)  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """One --option per LabConfig field, and three per TrainConfig field (both, each phase)."""
     parser = argparse.ArgumentParser(
         prog="python -m mtlab",
         description="Pretrain, evaluate, finetune, evaluate, compare.",
         epilog="To fetch the course's data files: python -m mtlab download --help",
     )
+    lab = LabConfig()
     for field in dataclasses.fields(LabConfig):
-        name = "--" + field.name.replace("_", "-")
-        if field.type == "bool":
-            parser.add_argument(name, action=argparse.BooleanOptionalAction, default=field.default,
-                                help=HELP.get(field.name))  # fmt: skip
+        if field.name in PHASES:
             continue
-        kind = {"int": int, "float": float}.get(str(field.type).split(" ")[0], str)
-        if kind is not str and field.name != "seed":
-            kind = positive(kind)
-        parser.add_argument(
-            name,
-            type=kind,
-            choices=CHOICES.get(field.name),
-            default=field.default,
-            help=f"{HELP.get(field.name, '')} (default: {field.default})".strip(),
-        )
-    return LabConfig(**vars(parser.parse_args(argv)))
+        default = getattr(lab, field.name)
+        add_option(parser, "--" + field.name.replace("_", "-"), field, default,
+                   f"{HELP.get(field.name, '')} (default: {default})")  # fmt: skip
+    training = parser.add_argument_group(
+        "training", "--NAME sets both phases; --pretrain-NAME and --finetune-NAME set one"
+    )
+    for field in dataclasses.fields(TrainConfig):
+        flag = field.name.replace("_", "-")
+        defaults = {phase: getattr(getattr(lab, phase), field.name) for phase in PHASES}
+        add_option(training, f"--{flag}", field, None,
+                   f"{HELP[field.name]} (default: pretrain {defaults['pretrain']}, "
+                   f"finetune {defaults['finetune']})")  # fmt: skip
+        for phase in PHASES:
+            add_option(training, f"--{phase}-{flag}", field, None, argparse.SUPPRESS)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> LabConfig:
+    """The LabConfig the command line asks for: phase flags over shared ones over defaults."""
+    args = vars(build_parser().parse_args(argv))
+    config = LabConfig(**{f.name: args[f.name] for f in dataclasses.fields(LabConfig)
+                          if f.name not in PHASES})  # fmt: skip
+    for phase in PHASES:
+        changes = {}
+        for field in dataclasses.fields(TrainConfig):
+            for key in (field.name, f"{phase}_{field.name}"):  # the phase's own flag wins
+                if args[key] is not None:
+                    changes[field.name] = args[key]
+        setattr(config, phase, dataclasses.replace(getattr(config, phase), **changes))
+    return config
 
 
 def main(argv: list[str] | None = None) -> int:

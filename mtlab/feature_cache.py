@@ -1,7 +1,9 @@
-"""Frozen-encoder vectors saved on disk, so that a second run skips the encoder entirely.
+"""Frozen-encoder vectors, kept in memory and on disk, so later epochs and runs skip the encoder.
 
 In pretrain mode the encoder's weights never change, so a sentence's vector depends only
-on the weights, the pooling, the maximum length and the exact text. One file per
+on the weights, the pooling, the maximum length and the exact text. A `FeatureCache`
+holds the vectors encoded so far (the model asks it while its encoder is frozen); given a
+folder, it also keeps them on disk between runs. One file per
 (weights, pooling, max_length) holds every sentence encoded so far: the file name carries
 a fingerprint of the weights and the tokenizer, so finetuned weights, another model, or
 another pooling can never pick up stale vectors.
@@ -15,11 +17,79 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
 Key = tuple[str, ...]  # (sentence,) or (sentence, partner) for a pair encoded together
+
+
+class FeatureCache:
+    """A frozen encoder's vectors by text: in memory, and in `directory` when one is given."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self.directory = Path(directory).expanduser() if directory is not None else None
+        self.vectors: dict[Key, torch.Tensor] = {}
+
+    def clear(self) -> None:
+        """Forget the vectors in memory (they only hold for the weights they came from)."""
+        self.vectors.clear()
+
+    def embed(self, encoder, sentences: Sequence[str], pair_with: Sequence[str] | None = None):
+        """The vectors of these sentences (or pairs), encoding only the ones not seen yet."""
+        keys = [(s,) for s in sentences] if pair_with is None else list(zip(sentences, pair_with))
+        missing = list(dict.fromkeys(k for k in keys if k not in self.vectors))
+        if missing:
+            self._encode(encoder, missing)
+        return torch.stack([self.vectors[k] for k in keys])
+
+    def warm(self, encoder, sentences: Sequence[str], *, progress: bool = True,
+             chunk: int = 256) -> None:  # fmt: skip
+        """Encode many sentences up front, with a progress bar; read and update the disk file.
+
+        The disk is read only when memory falls short, and written only when something
+        new was encoded: a second run with the same encoder encodes nothing. An encoder
+        that trains gives other vectors every step: nothing is cached for it.
+        """
+        if not encoder.frozen:
+            return
+        wanted = {(s,) for s in sentences}
+        path = None
+        if self.directory is not None and not wanted <= self.vectors.keys():
+            path = self.file_for(encoder)
+            device = next(encoder.parameters()).device
+            for key, vector in load_vectors(path).items():
+                self.vectors.setdefault(key, vector.to(device))
+        # Sorted by length, ties by text: the same chunks every run (a set has no fixed order).
+        keys = sorted(wanted - self.vectors.keys(), key=lambda k: (len(k[0]), k))
+        bar = tqdm(range(0, len(keys), chunk), desc="encoding (frozen)", unit="chunk",
+                   disable=not progress or not keys)  # fmt: skip
+        for i in bar:
+            self._encode(encoder, keys[i : i + chunk])
+        if path is not None and keys:
+            save_vectors(path, {k: v.cpu() for k, v in self.vectors.items()})
+
+    def file_for(self, encoder) -> Path:
+        """Where this encoder's vectors go on disk, named by a fingerprint of its weights."""
+        if self.directory is None:
+            raise ValueError("this FeatureCache keeps vectors in memory only: give it a folder, "
+                             "e.g. FeatureCache(mtlab.feature_cache.default_cache_dir())")  # fmt: skip
+        key = fingerprint(encoder.bert, encoder.tokenizer, encoder.pooling, encoder.max_length)
+        return cache_file(self.directory, encoder.name, key)
+
+    def _encode(self, encoder, keys: list[Key], chunk: int = 64) -> None:
+        # Sorting by length keeps padding small: similar lengths share a chunk.
+        keys = sorted(keys, key=lambda k: sum(len(s) for s in k))
+        # Cached vectors must be ordinary tensors even when called under inference_mode
+        # (evaluation), or training on them later fails.
+        with torch.inference_mode(False), torch.no_grad():
+            for i in range(0, len(keys), chunk):
+                part = keys[i : i + chunk]
+                first = [k[0] for k in part]
+                second = [k[1] for k in part] if len(part[0]) == 2 else None
+                self.vectors.update(zip(part, encoder(**encoder.tokenize(first, second))))
 
 
 def default_cache_dir() -> Path:

@@ -11,24 +11,21 @@ parameter (micrograd's `_prev`, at PyTorch scale).
 - `trace_backward(loss, model)`   walk that trail: which parameters does the loss reach?
 - `gradient_report(model)`        after backward(): who got a gradient, who did not, who is frozen
 - `plot_gradient_flow(model)`     gradient norm per layer, with the missing ones marked
-- `GraphBreakDetector`            watch a forward pass for detach/.data/.item/numpy/no_grad
-- `check_head(head, task)`        run a student's head on a tiny batch and say what is wrong
+
+Two neighbours do the rest: `mtlab.graph_breaks.GraphBreakDetector` watches a forward
+pass for detach/.data/.item/numpy/no_grad, and `mtlab.checks.check_head` runs a
+student's head on a tiny batch and says what is wrong.
 """
 
 from __future__ import annotations
 
-import traceback
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 from torch import nn
-from torch.overrides import TorchFunctionMode
-
-from mtlab.losses import classification_loss, regression_loss
 
 # ---------------------------------------------------------------- the backward graph
 
@@ -208,195 +205,3 @@ def plot_gradient_flow(model: nn.Module, ax=None, title: str = "gradient norm pe
     ax.set_title(title)
     ax.legend(fontsize=8)
     return ax
-
-
-# ------------------------------------------------------------- graph breaks
-
-
-@dataclass(frozen=True)
-class GraphBreak:
-    """One operation that took a tensor out of the autograd graph."""
-
-    kind: str
-    where: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"{self.kind} at {self.where}: {self.detail}"
-
-
-_HERE = str(Path(__file__).resolve())
-_TORCH = str(Path(torch.__file__).resolve().parent)
-
-
-def _user_frame() -> str:
-    """The line of the caller's own code (not torch's, not this file's) that made the call."""
-    for frame in reversed(traceback.extract_stack()):
-        filename = (
-            str(Path(frame.filename).resolve()) if frame.filename[0] != "<" else frame.filename
-        )
-        if filename == _HERE or filename.startswith(_TORCH) or "/contextlib.py" in filename:
-            continue
-        place = "cell" if "ipykernel" in filename else Path(filename).name
-        code = (frame.line or "").strip()
-        return f"{place} line {frame.lineno}" + (f": `{code}`" if code else "")
-    return "unknown place"
-
-
-class GraphBreakDetector(TorchFunctionMode):
-    """Watch a forward pass and record each way a graph tensor left the graph.
-
-        with GraphBreakDetector() as detector:
-            loss = model(...)
-        print(detector.report())
-
-    Caught: .detach(), .data, .item()/.tolist(), a numpy round trip (.numpy() then
-    torch.tensor), torch.tensor(t) copies, and operations under torch.no_grad().
-    """
-
-    CUTS = {"detach": "detach()", "item": ".item()", "tolist": ".tolist()", "numpy": ".numpy()"}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.breaks: list[GraphBreak] = []
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        result = func(*args, **kwargs)
-        name = getattr(func, "__name__", "")
-        graph_inputs = [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
-        if name == "__get__" and getattr(func, "__self__", None) is torch.Tensor.data:
-            self._add(".data", "reads the values without the graph; use the tensor itself")
-        elif not graph_inputs:
-            if name == "tensor" and args and not isinstance(args[0], torch.Tensor):
-                self._upgrade_numpy_round_trip()
-        elif name in self.CUTS:
-            self._add(self.CUTS[name], {
-                "detach": "returns a tensor with no grad_fn: nothing before it will train",
-                "item": "a Python number carries no gradient",
-                "tolist": "Python numbers carry no gradient",
-                "numpy": "a NumPy array carries no gradient",
-            }[name])  # fmt: skip
-        elif name == "tensor":
-            self._add("torch.tensor(t)", "copies the values into a new leaf, cut from the graph")
-        elif not torch.is_grad_enabled() and name != "_set_grad_enabled":
-            self._add("no_grad", f"`{name}` ran under torch.no_grad(): its result has no grad_fn")
-        return result
-
-    def _add(self, kind: str, detail: str) -> None:
-        self.breaks.append(GraphBreak(kind, _user_frame(), detail))
-
-    def _upgrade_numpy_round_trip(self) -> None:
-        """torch.tensor(array) after a graph tensor went to NumPy: call it what it is."""
-        for i in range(len(self.breaks) - 1, -1, -1):
-            if self.breaks[i].kind in (".numpy()", "detach()", ".tolist()"):
-                old = self.breaks[i]
-                self.breaks[i] = GraphBreak(
-                    "numpy round trip",
-                    old.where,
-                    "values went to NumPy/Python and back with torch.tensor: the new tensor has "
-                    "no history; do the computation with torch operations instead",
-                )
-                return
-
-    def report(self) -> str:
-        if not self.breaks:
-            return "no graph breaks seen"
-        return "\n".join(f"graph break {i + 1}: {b}" for i, b in enumerate(self.breaks))
-
-
-# ---------------------------------------------------------------- head checker
-
-EXPECTED_OUTPUT = {
-    "sst": "(batch, 5) float logits",
-    "quora": "(batch, 2) float logits, or (batch,) for a single-logit head",
-    "sts": "(batch,) float scores",
-}
-
-
-@dataclass
-class HeadCheck:
-    """What `check_head` found: problems in plain words (empty when all is well)."""
-
-    task: str
-    problems: list[str]
-    notes: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def __str__(self) -> str:
-        head = f"{self.task} head: " + ("OK" if self.ok else f"{len(self.problems)} problem(s)")
-        return "\n".join(
-            [head, *(f"  ✗ {p}" for p in self.problems), *(f"  ✓ {n}" for n in self.notes)]
-        )
-
-
-def check_head(head: nn.Module, task: str, hidden: int, batch_size: int = 4) -> HeadCheck:
-    """Run a head on random sentence vectors and check shape, dtype, loss and gradients."""
-    if task not in EXPECTED_OUTPUT:
-        raise ValueError(
-            f"check_head knows the tasks {list(EXPECTED_OUTPUT)}, not {task!r}; for a new "
-            "classification task, check your head as 'sst' (5 classes) or 'quora' (2 classes)"
-        )
-    torch.manual_seed(0)
-    u, v = torch.randn(batch_size, hidden), torch.randn(batch_size, hidden)
-    labels = {"sst": torch.randint(0, 5, (batch_size,)), "quora": torch.randint(0, 2, (batch_size,)),
-              "sts": torch.rand(batch_size) * 5}[task]  # fmt: skip
-    problems, notes = [], []
-    head.train()
-    head.zero_grad()
-    with GraphBreakDetector() as detector:
-        try:
-            out = head(u) if task == "sst" or getattr(head, "cross_encodes", False) else head(u, v)
-        except Exception as e:  # a student's head may fail in any way: report it in words
-            hint = ""
-            if "shape" in str(e) or "size" in str(e).lower():
-                hint = (f" (inputs were two ({batch_size}, {hidden}) vectors; torch.cat(dim=0) "
-                        "stacks them into one long batch, dim=-1 joins them side by side)")  # fmt: skip
-            return HeadCheck(task, [f"forward failed: {type(e).__name__}: {e}{hint}"], [])
-    shape_ok = {
-        "sst": out.shape == (batch_size, 5),
-        "quora": out.shape in {(batch_size, 2), (batch_size,)},
-        "sts": out.shape == (batch_size,),
-    }[task]
-    if not shape_ok:
-        problems.append(f"output shape {tuple(out.shape)}, expected {EXPECTED_OUTPUT[task]}")
-    if not out.is_floating_point():
-        problems.append(f"output dtype {out.dtype}, expected a float tensor")
-    if out.grad_fn is None:
-        found = detector.report() if detector.breaks else "no break seen inside forward()"
-        problems.append(f"output is cut from the graph (no grad_fn), nothing would train: {found}")
-        return HeadCheck(task, problems, notes)
-    if problems:
-        return HeadCheck(task, problems, notes)
-    default_loss = {
-        "sst": classification_loss,
-        "quora": classification_loss,
-        "sts": regression_loss,
-    }
-    try:
-        if hasattr(head, "loss"):
-            loss = head.loss(out, labels)
-        else:
-            loss = default_loss[task](task, out, labels)
-    except Exception as e:
-        return HeadCheck(task, [f"loss failed: {type(e).__name__}: {e}"], notes)
-    if not torch.isfinite(loss):
-        problems.append(f"loss is {loss.item()}, not a finite number")
-        return HeadCheck(task, problems, notes)
-    notes.append(f"output {tuple(out.shape)} {out.dtype}, loss {loss.item():.3f}")
-    loss.backward()
-    report = gradient_report(head)
-    missing = report.loc[report["status"] == "NO GRAD", "parameter"].tolist()
-    zero = report.loc[(report["status"] == "ok") & (report["grad_norm"] == 0), "parameter"].tolist()
-    if missing:
-        problems.append(f"no gradient reaches {missing}: unused in forward(), or cut off")
-    if zero:
-        problems.append(f"gradient is exactly zero for {zero}")
-    if not missing and not zero:
-        notes.append(
-            f"gradient reaches all {int((report['status'] == 'ok').sum())} trainable tensors"
-        )
-    return HeadCheck(task, problems, notes)

@@ -1,7 +1,7 @@
 """One small head per task on top of the shared encoder's sentence vectors.
 
-Each head knows its own loss and how to turn its output into a prediction, so the
-training loop treats all tasks alike. The `variant` argument brings back the seed
+Every head is a `Head`: it knows its own loss and how to turn its output into a
+prediction, so the training loop treats all tasks alike. The `variant` argument brings back the seed
 project's failed designs so the notebooks can put them side by side:
 
 | head           | default             | seed variants                                     |
@@ -20,6 +20,41 @@ import torch.nn.functional as F
 from torch import nn
 
 from mtlab.losses import binary_loss, classification_loss, regression_loss
+from mtlab.tasks import Task, get_task
+
+
+class Head(nn.Module):
+    """What every task head has; subclass it (or a course head) for a task of your own.
+
+    - `forward(u)` for one sentence vector per example, `forward(u, v)` for a pair
+      (`inputs = 2`), or one vector per pair when the head `cross_encodes` (the encoder
+      reads both sentences as one sequence);
+    - `loss(output, labels)` and `predict(output)`;
+    - `objective(vectors, labels)`: the training loss from the sentence vectors. By
+      default forward then loss; objectives that compare vectors across the batch
+      (CoSENT, multiple-negatives ranking) override it;
+    - `options()`: the keyword arguments that rebuild it, which checkpoints record.
+    """
+
+    inputs = 1
+    cross_encodes = False
+
+    def __init__(self, task: str, **options) -> None:
+        super().__init__()
+        self.task = task
+        self._options = options
+
+    def loss(self, output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} needs a loss(output, labels) method")
+
+    def predict(self, output: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} needs a predict(output) method")
+
+    def objective(self, vectors: tuple[torch.Tensor, ...], labels: torch.Tensor) -> torch.Tensor:
+        return self.loss(self(*vectors), labels)
+
+    def options(self) -> dict:
+        return {"task": self.task, **self._options}
 
 
 def mlp(d_in: int, d_hidden: int, d_out: int, dropout: float) -> nn.Sequential:
@@ -30,16 +65,16 @@ def mlp(d_in: int, d_hidden: int, d_out: int, dropout: float) -> nn.Sequential:
     )  # fmt: skip
 
 
-class SentimentHead(nn.Module):
-    """Sentence vector -> 5 logits (SST-5), trained with cross-entropy."""
+class SentimentHead(Head):
+    """Sentence vector -> one logit per class (SST-5: 5), trained with cross-entropy."""
 
-    task = "sst"
     variants = ("mlp", "linear")
 
     def __init__(
-        self, hidden: int, *, n_classes: int = 5, variant: str = "mlp", dropout: float = 0.1
-    ):
-        super().__init__()
+        self, hidden: int, *, n_classes: int = 5, variant: str = "mlp", dropout: float = 0.1,
+        task: str = "sst",
+    ):  # fmt: skip
+        super().__init__(task, hidden=hidden, n_classes=n_classes, variant=variant, dropout=dropout)
         _check_variant(self, variant)
         self.variant = variant
         self.n_classes = n_classes
@@ -58,7 +93,7 @@ class SentimentHead(nn.Module):
         return logits.argmax(-1)
 
 
-class ParaphraseHead(nn.Module):
+class ParaphraseHead(Head):
     """Two sentence vectors -> duplicate or not.
 
     - "concat_diff_prod": [u; v; |u-v|; u*v] -> two linear layers -> 2 logits. The
@@ -74,20 +109,26 @@ class ParaphraseHead(nn.Module):
       reuse one vector per sentence across pairs.
     """
 
-    task = "quora"
+    inputs = 2
     variants = ("concat_diff_prod", "concat", "linear", "cross")
 
-    def __init__(self, hidden: int, *, variant: str = "concat_diff_prod", dropout: float = 0.1):
-        super().__init__()
+    def __init__(
+        self, hidden: int, *, variant: str = "concat_diff_prod", dropout: float = 0.1,
+        n_classes: int = 2, task: str = "quora",
+    ):  # fmt: skip
+        super().__init__(task, hidden=hidden, variant=variant, dropout=dropout, n_classes=n_classes)
         _check_variant(self, variant)
+        if variant == "linear" and n_classes != 2:
+            raise ValueError(f"the single-logit 'linear' variant is for 2 classes, not {n_classes}")
         self.variant = variant
+        self.n_classes = n_classes
         self.cross_encodes = variant == "cross"
         d_in = {"concat_diff_prod": 4 * hidden, "concat": 2 * hidden, "linear": 2 * hidden,
                 "cross": hidden}[variant]  # fmt: skip
         if variant == "linear":
             self.net = nn.Linear(d_in, 1)
         else:
-            self.net = mlp(d_in, hidden, 2, dropout)
+            self.net = mlp(d_in, hidden, n_classes, dropout)
 
     def forward(self, u: torch.Tensor, v: torch.Tensor | None = None) -> torch.Tensor:
         if self.variant == "cross":
@@ -110,11 +151,11 @@ class ParaphraseHead(nn.Module):
         return logits.argmax(-1)
 
 
-class SimilarityHead(nn.Module):
+class SimilarityHead(Head):
     """Two sentence vectors -> a similarity score on STS's 0-5 scale, trained with MSE.
 
     Each vector goes through the same projection p (unless projection=False), then:
-    - "cosine" (default): 5 * cos(p(u), p(v)), bounded by construction. On frozen MiniLM
+    - "cosine" (default): scale * cos(p(u), p(v)) (scale 5: STS's top score), bounded. On frozen MiniLM
       features it reached STS r 0.856 where "scaled_dot" reached 0.770 (README, ablations).
     - "scaled_dot": p(u) . p(v) / sqrt(d). A dot product of d-dimensional vectors grows
       like sqrt(d); dividing keeps scores near the 0-5 range at the start of training.
@@ -128,7 +169,7 @@ class SimilarityHead(nn.Module):
     baseline, but in pretrain mode nothing is trainable and backward() fails (mistake 4).
     """
 
-    task = "sts"
+    inputs = 2
     variants = ("cosine", "scaled_dot", "dot")
 
     def __init__(
@@ -139,8 +180,11 @@ class SimilarityHead(nn.Module):
         projection: bool = True,
         residual: bool = True,
         dropout: float = 0.1,
+        scale: float = 5.0,
+        task: str = "sts",
     ):
-        super().__init__()
+        super().__init__(task, hidden=hidden, variant=variant, projection=projection,
+                         residual=residual, dropout=dropout, scale=scale)  # fmt: skip
         _check_variant(self, variant)
         self.variant = variant
         self.residual = projection and residual
@@ -150,13 +194,14 @@ class SimilarityHead(nn.Module):
                 self.project[-1].weight.mul_(0.01)
                 self.project[-1].bias.zero_()
         self.dim = hidden
+        self.scale = scale  # cosine scores lie in [-scale, scale]: STS's top score is 5
 
     def forward(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         pu, pv = self.project(u), self.project(v)
         if self.residual:
             pu, pv = u + pu, v + pv
         if self.variant == "cosine":
-            return 5.0 * F.cosine_similarity(pu, pv, dim=-1)
+            return self.scale * F.cosine_similarity(pu, pv, dim=-1)
         dot = (pu * pv).sum(-1)
         return dot / math.sqrt(self.dim) if self.variant == "scaled_dot" else dot
 
@@ -172,3 +217,42 @@ def _check_variant(head: nn.Module, variant: str) -> None:
         raise ValueError(
             f"unknown {type(head).__name__} variant {variant!r}; choose one of {head.variants}"
         )
+
+
+class RegressionHead(Head):
+    """Sentence vector -> one score (a registered single-sentence task with a score range)."""
+
+    def __init__(self, hidden: int, *, dropout: float = 0.1, task: str = "score") -> None:
+        super().__init__(task, hidden=hidden, dropout=dropout)
+        self.net = mlp(hidden, hidden, 1, dropout)
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return self.net(u).squeeze(-1)
+
+    def loss(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return regression_loss(self.task, scores, targets)
+
+    def predict(self, scores: torch.Tensor) -> torch.Tensor:
+        return scores
+
+
+# The head classes a checkpoint may name: a fixed table, so loading never imports a name
+# stored in a file (and torch.load(weights_only=True) keeps holding).
+HEAD_CLASSES: dict[str, type[Head]] = {
+    cls.__name__: cls for cls in (SentimentHead, ParaphraseHead, SimilarityHead, RegressionHead)
+}
+HEAD_KINDS: dict[str, type[Head]] = {
+    "sentiment": SentimentHead, "paraphrase": ParaphraseHead, "similarity": SimilarityHead,
+    "regression": RegressionHead,
+}  # fmt: skip
+
+
+def default_head(task: str | Task, hidden: int, **options) -> Head:
+    """The head the task table names for a task, sized for it (classes, score range)."""
+    spec = get_task(task)
+    cls = HEAD_KINDS[spec.head]
+    if cls in (SentimentHead, ParaphraseHead):
+        options.setdefault("n_classes", spec.num_classes)
+    if cls is SimilarityHead:
+        options.setdefault("scale", max(abs(x) for x in spec.score_range))
+    return cls(hidden, task=spec.name, **options)

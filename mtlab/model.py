@@ -1,27 +1,36 @@
-"""MultitaskBert: one shared encoder, three task heads.
+"""MultitaskBert: one shared encoder, one head per task.
 
     sentence(s) --Encoder--> vector(s) --head--> logits / score --head.loss--> loss
 
-`model(task, batch)` runs one task on a batch from `mtlab.batching`; `model.loss` and
-`model.predict` hand the output to that task's head. `set_mode("pretrain")` freezes the
+`model(task, batch)` runs one task on a batch from `mtlab.batching`; with `labels=` it
+returns the training loss instead (as Hugging Face models do). `model.loss` and
+`model.predict` hand an output to that task's head. `set_mode("pretrain")` freezes the
 encoder so only the heads train; `set_mode("finetune")` trains everything.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from mtlab.encoder import Encoder
-from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
+from mtlab.feature_cache import FeatureCache
+from mtlab.heads import Head, ParaphraseHead, SentimentHead, SimilarityHead
+from mtlab.tasks import COURSE_TASKS, UnknownTaskError
 
-TASKS = ("sst", "quora", "sts")
+TASKS = COURSE_TASKS
 
 
 class MultitaskBert(nn.Module):
-    """The seed project's model: a shared encoder with a sentiment, paraphrase and similarity head."""
+    """The seed project's model: a shared encoder with a sentiment, paraphrase and similarity head.
+
+    While the encoder is frozen, sentence vectors come from `feature_cache` (each sentence
+    is encoded once); set it to None to run the encoder every time, or to
+    `FeatureCache(folder)` to keep the vectors on disk between runs.
+    """
 
     def __init__(
         self,
@@ -34,6 +43,7 @@ class MultitaskBert(nn.Module):
     ) -> None:
         super().__init__()
         self.encoder = encoder
+        self.feature_cache: FeatureCache | None = FeatureCache()
         hidden = encoder.hidden_size
         self.heads = nn.ModuleDict(
             {
@@ -64,37 +74,67 @@ class MultitaskBert(nn.Module):
     def set_mode(self, mode: str) -> MultitaskBert:
         """pretrain: encoder frozen, heads train. finetune: everything trains."""
         self.encoder.set_mode(mode)
+        if mode == "finetune":
+            self.forget_features()  # the weights are about to change: old vectors go stale
         return self
 
-    def add_head(self, task: str, head: nn.Module) -> None:
-        """Register a new task (see notebook 07): the head needs forward, loss and predict."""
+    def forget_features(self) -> None:
+        """Drop cached vectors (after the encoder's weights changed)."""
+        if self.feature_cache is not None:
+            self.feature_cache.clear()
+
+    def add_head(self, task: str, head: Head) -> None:
+        """Give a task its head (see notebook 07); a head of the same task is replaced."""
+        if not isinstance(head, Head):
+            raise TypeError(
+                f"the head for {task!r} is a {type(head).__name__}, not an mtlab Head: subclass "
+                "mtlab.Head (or SentimentHead, ParaphraseHead, SimilarityHead) so the model knows "
+                "its loss, its predictions and how many sentence vectors it takes"
+            )
         self.heads[task] = head
 
     def head_config(self) -> dict[str, str]:
-        """Which variant each head uses, for results files and checkpoints."""
-        return {
-            task: getattr(head, "variant", type(head).__name__) for task, head in self.heads.items()
-        }
+        """Which variant each head uses, for results files."""
+        return {t: getattr(h, "variant", type(h).__name__) for t, h in self.heads.items()}
 
-    def forward(self, task: str, batch) -> torch.Tensor:
-        """Run one task's head on a batch of sentences or sentence pairs."""
+    def head(self, task: str) -> Head:
         if task not in self.heads:
-            raise KeyError(f"no head for task {task!r}; this model has {list(self.heads)}")
-        head = self.heads[task]
+            raise UnknownTaskError(f"no head for task {task!r}; this model has {list(self.heads)}"
+                                   ". Add one with model.add_head(task, head)")  # fmt: skip
+        return self.heads[task]
+
+    def embed(self, sentences: Sequence[str], pair_with: Sequence[str] | None = None):
+        """One vector per sentence (or pair): from the feature cache while frozen."""
+        if self.encoder.frozen and self.feature_cache is not None:
+            return self.feature_cache.embed(self.encoder, sentences, pair_with)
+        return self.encoder.embed(sentences, pair_with)
+
+    def vectors(self, task: str, batch) -> tuple[torch.Tensor, ...]:
+        """The sentence vectors a task's head takes: (u,), (u, v), or (pair,) if it cross-encodes."""
+        head = self.head(task)
         if "sentences" in batch:
-            return head(self.encoder.embed(batch["sentences"]))
+            return (self.embed(batch["sentences"]),)
         first, second = batch["sentences1"], batch["sentences2"]
-        if getattr(head, "cross_encodes", False):
-            return head(self.encoder.embed(first, pair_with=second))
+        if head.cross_encodes:
+            return (self.embed(first, pair_with=second),)
         # Encode both sides in one pass; each side still gets its own vector.
-        vectors = self.encoder.embed(list(first) + list(second))
-        return head(vectors[: len(first)], vectors[len(first) :])
+        both = self.embed(list(first) + list(second))
+        return both[: len(first)], both[len(first) :]
+
+    def forward(self, task: str, batch, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The head's output for a batch; with `labels`, the training loss instead."""
+        vectors = self.vectors(task, batch)
+        if labels is None:
+            return self.heads[task](*vectors)
+        # Heads are small: their loss runs in float32 even when the encoder ran in bf16.
+        with torch.autocast(vectors[0].device.type, enabled=False):
+            return self.heads[task].objective(tuple(v.float() for v in vectors), labels)
 
     def loss(self, task: str, output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return self.heads[task].loss(output, labels)
+        return self.head(task).loss(output, labels)
 
     def predict(self, task: str, output: torch.Tensor) -> torch.Tensor:
-        return self.heads[task].predict(output)
+        return self.head(task).predict(output)
 
     def trainable_parameters(self) -> dict[str, int]:
         """Number of trainable parameters per part: encoder and each head."""

@@ -10,28 +10,34 @@ import torch
 
 from mtlab.gradients import BackwardTrace
 from mtlab.model import MultitaskBert
-
-SENTIMENT = ["very negative", "negative", "neutral", "positive", "very positive"]
+from mtlab.tasks import get_task
 
 
 def predict_all(model: MultitaskBert, first: str, second: str) -> dict[str, str]:
-    """All three heads' answers: sentiment of `first`, paraphrase and similarity of the pair."""
+    """Every head's answer: single-sentence tasks read `first`, pair tasks the pair.
+
+    Labels and score ranges come from the task table, so a registered task shows up too.
+    """
     model.eval()
+    answers = {}
     with torch.inference_mode():
-        probs = model("sst", {"sentences": [first]}).softmax(-1)[0]
-        pair = {"sentences1": [first], "sentences2": [second]}
-        quora = model("quora", pair)
-        similarity = model("sts", pair)[0].item()
-    if quora.dim() == 1:  # single-logit head: probability of "duplicate"
-        duplicate = torch.sigmoid(quora)[0].item()
-    else:
-        duplicate = quora.softmax(-1)[0, 1].item()
-    label = int(probs.argmax())
-    return {
-        "sentiment": f"{SENTIMENT[label]} ({label}, p={probs[label]:.2f})",
-        "paraphrase": f"{'duplicate' if duplicate > 0.5 else 'not duplicate'} (p={duplicate:.2f})",
-        "similarity": f"{similarity:.2f} / 5",
-    }
+        for task in model.heads:
+            spec = get_task(task)
+            batch = ({"sentences1": [first], "sentences2": [second]} if spec.is_pair
+                     else {"sentences": [first]})  # fmt: skip
+            output = model(task, batch)[0]
+            if not spec.is_classification:
+                answers[task] = f"{output.item():.2f} (scores from {spec.score_range[0]:g} to "  \
+                                f"{spec.score_range[1]:g})"  # fmt: skip
+                continue
+            if output.dim() == 0:  # single-logit head: probability of class 1
+                p1 = torch.sigmoid(output).item()
+                probs = torch.tensor([1 - p1, p1])
+            else:
+                probs = output.softmax(-1)
+            label = int(probs.argmax())
+            answers[task] = f"{spec.label_name(label)} ({label}, p={probs[label]:.2f})"
+    return answers
 
 
 def prediction_explorer(
@@ -39,7 +45,7 @@ def prediction_explorer(
     first: str = "A man is playing a guitar on stage.",
     second: str = "Someone performs music with a guitar.",
 ) -> w.VBox:
-    """Type a sentence and a second one; see what all three heads make of them."""
+    """Type a sentence and a second one; see what every head makes of them."""
     box1 = w.Text(value=first, description="sentence 1", layout=w.Layout(width="90%"))
     box2 = w.Text(value=second, description="sentence 2", layout=w.Layout(width="90%"))
     result = w.HTML()

@@ -16,9 +16,9 @@ import pandas as pd
 import torch
 
 from mtlab import TASKS, MultitaskBert, TrainConfig, load_dataset, resolve_data_dir, train
-from mtlab.feature_cache import default_cache_dir
+from mtlab.feature_cache import FeatureCache, default_cache_dir
 from mtlab.heads import ParaphraseHead, SimilarityHead
-from mtlab.train import all_sentences, set_seed
+from mtlab.training import all_sentences, set_seed
 
 # name -> (TrainConfig changes, head to swap in or None, dropout)
 ABLATIONS = {
@@ -47,16 +47,16 @@ def main() -> None:
     source = resolve_data_dir()
     train_sets = {t: load_dataset(t, "train", source.path) for t in TASKS}
     dev_sets = {t: load_dataset(t, "dev", source.path) for t in TASKS}
-    encoder_model = MultitaskBert.from_pretrained().set_mode("pretrain")
-    encoder = encoder_model.encoder
-    encoder.feature_cache_dir = default_cache_dir()
-    encoder.warm_cache([*all_sentences(train_sets), *all_sentences(dev_sets)])
+    encoder = MultitaskBert.from_pretrained().set_mode("pretrain").encoder
+    features = FeatureCache(default_cache_dir())  # one cache, shared by every row's model
+    features.warm(encoder, [*all_sentences(train_sets), *all_sentences(dev_sets)])
     torch.set_num_threads(1)  # small matrices only from here on: one thread is faster
 
     rows = []
     for name, (changes, head, dropout) in ABLATIONS.items():
         set_seed(0)
         model = MultitaskBert(encoder, dropout=dropout).set_mode("pretrain")
+        model.feature_cache = features
         if head is not None:
             swap_head(model, *head)
         config = TrainConfig(**{"epochs": 10, "eval_every": 1.0, "keep_best": False, **changes})

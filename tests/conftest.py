@@ -9,9 +9,26 @@ from transformers import AutoTokenizer, BertConfig, BertModel
 
 from mtlab.encoder import Encoder, default_model_path
 from mtlab.model import MultitaskBert
+from mtlab.tasks import COURSE_TASKS, get_task, register_task
 
 # The real course files, for tests that check the loaders and downloader against them.
 REAL_DATA = Path(os.environ.get("MTLAB_DATA_DIR", Path(__file__).parents[2] / "shared" / "data"))
+
+# CFIMDB, the course's fourth file set, is not one of mtlab's tasks: notebook 07 registers
+# it, and so do the tests, the same way, to read its files with the same reader.
+register_task(
+    "cfimdb",
+    text_columns=["sentence"],
+    label_column="sentiment",
+    num_classes=2,
+    files={
+        "train": "ids-cfimdb-train.csv",
+        "dev": "ids-cfimdb-dev.csv",
+        "test": "ids-cfimdb-test-student.csv",
+    },  # fmt: skip
+    prediction_column="Predicted_Sentiment",
+)
+TASK_FILES = {task: dict(get_task(task).files) for task in (*COURSE_TASKS, "cfimdb")}
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +80,7 @@ def tiny_folder(tmp_path, tiny_encoder):
     tiny_encoder.bert.save_pretrained(folder)
     tiny_encoder.tokenizer.save_pretrained(folder)
     return folder
+
+
+SENTENCE_COLUMNS = {task: get_task(task).text_columns for task in TASK_FILES}
+LABEL_COLUMN = {task: get_task(task).label_column for task in TASK_FILES}

@@ -12,9 +12,9 @@ import torch
 import torch.distributed as dist
 from transformers import AutoTokenizer, BertConfig, BertModel
 
+from mtlab import TrainConfig, train
 from mtlab.encoder import Encoder, default_model_path
 from mtlab.model import MultitaskBert
-from mtlab.train import TrainConfig, train
 
 WORDS = ["good", "bad", "fine", "awful", "great", "dull", "fun", "long"]
 

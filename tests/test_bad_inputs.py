@@ -16,10 +16,11 @@ from transformers import BertConfig, BertModel
 
 from mtlab.__main__ import parse_args
 from mtlab.batching import SCHEDULES
-from mtlab.data import TASK_FILES, DataFormatError, load_dataset, read_task_file
+from mtlab.data import DataFormatError, load_dataset, read_task_file
 from mtlab.encoder import POOLINGS, Encoder, ModelNotFoundError, load_pretrained
 from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
 from mtlab.model import MultitaskBert
+from tests.conftest import TASK_FILES
 
 HEADERS = {
     "sst": "\tid\tsentence\tsentiment",
@@ -568,7 +569,7 @@ def test_model_folder_with_an_unknown_model_type(tmp_path, tokenizer, config):
 
 def test_unknown_task_in_load_dataset():
     with pytest.raises(
-        ValueError, match="unknown task 'imdb'; valid tasks: sst, quora, sts, cfimdb"
+        ValueError, match="unknown task 'imdb'; known tasks: sst, quora, sts, cfimdb"
     ):
         load_dataset("imdb", "train")
 
@@ -579,7 +580,9 @@ def test_unknown_split_in_load_dataset():
 
 
 def test_unknown_task_in_read_task_file(tmp_path):
-    with pytest.raises(ValueError, match="unknown task 'para'; valid tasks: sst, cfimdb, quora"):
+    with pytest.raises(
+        ValueError, match="unknown task 'para'; known tasks: sst, quora, sts, cfimdb. Register"
+    ):
         read_task_file(tmp_path / "x.csv", "para", labelled=True)
 
 

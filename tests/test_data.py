@@ -10,7 +10,6 @@ from mtlab import data
 from mtlab.data import (
     SAMPLE_DIR,
     SAMPLE_MESSAGE,
-    TASK_FILES,
     DataFormatError,
     DataSource,
     LabelledPairDataset,
@@ -24,6 +23,7 @@ from mtlab.data import (
     to_dataframe,
 )
 from tests.conftest import REAL_DATA as REAL
+from tests.conftest import TASK_FILES
 
 needs_real_data = pytest.mark.skipif(
     not (REAL / "ids-sst-train.csv").is_file(), reason=f"real course data not found in {REAL}"
@@ -473,7 +473,7 @@ def test_unlabelled_read_of_a_labelled_file_ignores_labels(tmp_path):
 
 def test_unknown_task_or_split_lists_the_valid_ones():
     with pytest.raises(
-        ValueError, match="unknown task 'imdb'; valid tasks: sst, quora, sts, cfimdb"
+        ValueError, match="unknown task 'imdb'; known tasks: sst, quora, sts, cfimdb"
     ):
         load_dataset("imdb", "train", SAMPLE_DIR)
     with pytest.raises(
@@ -500,7 +500,10 @@ def test_dataset_repr_and_attributes():
 
 
 def test_dataset_class_refuses_the_wrong_kind_of_task():
-    with pytest.raises(ValueError, match="LabelledPairDataset is for tasks"):
+    with pytest.raises(
+        ValueError,
+        match="LabelledPairDataset is not for the single-sentence task 'sst'; use LabelledSentenceDataset",
+    ):
         LabelledPairDataset("sst", "train", SAMPLE_DIR / "ids-sst-train.csv")
 
 

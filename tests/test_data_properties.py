@@ -15,13 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mtlab.data import (
-    LABEL_COLUMN,
-    SENTENCE_COLUMNS,
-    TASK_FILES,
-    DataFormatError,
-    load_dataset,
-)
+from mtlab.data import DataFormatError, load_dataset
+from tests.conftest import LABEL_COLUMN, SENTENCE_COLUMNS, TASK_FILES
 
 SETTINGS = settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from mtlab import data
 from mtlab.__main__ import main as cli_main
 from mtlab.download import (
     ENV_VAR,
@@ -28,6 +27,7 @@ from mtlab.download import (
     resolve_base_url,
 )
 from tests.conftest import REAL_DATA as REAL
+from tests.conftest import TASK_FILES
 
 pytestmark = pytest.mark.skipif(
     not all((REAL / name).is_file() for name in FILES), reason=f"course data not found in {REAL}"
@@ -126,7 +126,7 @@ def sha256(path: Path) -> str:
 
 
 def test_manifest_covers_every_course_file_and_matches_the_shared_copies():
-    names = {name for splits in data.TASK_FILES.values() for name in splits.values()}
+    names = {name for splits in TASK_FILES.values() for name in splits.values()}
     assert set(FILES) == set(SHA256) == set(SIZES) == names
     for name in FILES:
         assert sha256(REAL / name) == SHA256[name], name

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from mtlab import TrainConfig, evaluate, train
 from mtlab.model import MultitaskBert
-from mtlab.train import TrainConfig, evaluate, train
 from tests.conftest import make_tiny_encoder
 from tests.test_train import _tiny_sets
 

@@ -4,15 +4,23 @@ import json
 
 import pandas as pd
 
+from mtlab import load_checkpoint
 from mtlab.__main__ import main, parse_args
 from mtlab.data import SAMPLE_DIR, load_dataset
-from mtlab.experiment import LabConfig, run_lab
-from mtlab.train import load_checkpoint
+from mtlab.experiment import LabConfig, finetune_defaults, pretrain_defaults, run_lab
+from mtlab.training import TrainConfig
+
+
+def phases(pretrain_epochs: int, finetune_epochs: int = 1) -> dict[str, TrainConfig]:
+    """The default phases with other epoch counts."""
+    pretrain, finetune = pretrain_defaults(), finetune_defaults()
+    pretrain.epochs, finetune.epochs = pretrain_epochs, finetune_epochs
+    return {"pretrain": pretrain, "finetune": finetune}
 
 
 def test_run_lab_writes_results_checkpoints_and_predictions(tmp_path, tiny_folder):
     out = tmp_path / "run"
-    config = LabConfig(data_dir=str(SAMPLE_DIR), encoder=str(tiny_folder), pretrain_epochs=2,
+    config = LabConfig(data_dir=str(SAMPLE_DIR), encoder=str(tiny_folder), **phases(2),
                        finetune_limit=16, output_dir=str(out))  # fmt: skip
     results = run_lab(config, progress=False)
 
@@ -47,8 +55,33 @@ def test_command_line_prints_the_comparison(tmp_path, tiny_folder, capsys):
 
 def test_every_config_field_is_an_option():
     config = parse_args(["--pretrain-lr", "0.01", "--train-limit", "5", "--pooling", "cls"])
-    assert config.pretrain_lr == 0.01 and config.train_limit == 5 and config.pooling == "cls"
+    assert config.pretrain.lr == 0.01 and config.train_limit == 5 and config.pooling == "cls"
+    assert config.finetune.lr == LabConfig().finetune.lr
     assert parse_args([]) == LabConfig()
+
+
+def test_a_shared_option_sets_both_phases_and_a_phase_option_wins():
+    config = parse_args(["--precision", "bf16", "--batch-size", "8", "--finetune-batch-size", "4"])
+    assert config.pretrain.precision == config.finetune.precision == "bf16"
+    assert (config.pretrain.batch_size, config.finetune.batch_size) == (8, 4)
+    assert parse_args(["--no-keep-best"]).finetune.keep_best is False
+
+
+def test_every_train_config_field_has_its_three_options():
+    import dataclasses
+
+    for field in dataclasses.fields(TrainConfig):
+        flag = field.name.replace("_", "-")
+        for prefix in ("", "pretrain-", "finetune-"):
+            value = (
+                "bf16"
+                if field.name == "precision"
+                else "round_robin"
+                if field.name == "schedule"
+                else "3"
+            )
+            argv = [f"--{prefix}{flag}"] if field.type == "bool" else [f"--{prefix}{flag}", value]
+            parse_args(argv)  # no error: the option exists and takes its type
 
 
 def test_limits_draw_rows_at_random_not_the_first_ones():
@@ -64,8 +97,8 @@ def test_limits_draw_rows_at_random_not_the_first_ones():
 
 def test_second_run_reads_frozen_vectors_from_disk_and_scores_the_same(tmp_path, tiny_folder):
     def run(name):
-        config = LabConfig(data_dir=str(SAMPLE_DIR), encoder=str(tiny_folder), pretrain_epochs=1,
-                           finetune_epochs=1, finetune_limit=8, train_limit=40,
+        config = LabConfig(data_dir=str(SAMPLE_DIR), encoder=str(tiny_folder), **phases(1, 1),
+                           finetune_limit=8, train_limit=40,
                            output_dir=str(tmp_path / name))  # fmt: skip
         return run_lab(config, progress=False)["metrics"]["pretrain"]
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from mtlab.gradients import GraphBreakDetector, check_head, gradient_report, trace_backward
+from mtlab import GraphBreakDetector, check_head, gradient_report, trace_backward
 from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
 
 
@@ -139,7 +139,7 @@ def test_checker_flags_a_wrong_shape():
     result = check_head(WrongShape(), "sts", hidden=8)
     assert (
         not result.ok
-        and "output shape (4, 1), expected (batch,) float scores" in result.problems[0]
+        and "output shape (4, 1), expected (B,) float scores with B = 4" in result.problems[0]
     )
 
 
@@ -182,5 +182,11 @@ def test_plot_of_a_cut_graph_says_so_instead_of_failing():
 
 
 def test_checker_names_the_tasks_it_knows():
-    with pytest.raises(ValueError, match="knows the tasks"):
-        check_head(SentimentHead(8), "cfimdb", hidden=8)
+    with pytest.raises(ValueError, match="unknown task 'imdb'; known tasks: sst, quora, sts"):
+        check_head(SentimentHead(8), "imdb", hidden=8)
+
+
+def test_checker_takes_the_expected_output_from_the_task_table():
+    assert check_head(SentimentHead(8, n_classes=2, task="cfimdb"), "cfimdb", hidden=8).ok
+    five = check_head(SentimentHead(8), "cfimdb", hidden=8)  # 5 logits for a 2-class task
+    assert not five.ok and "expected (B, 2) float logits, or (B,) for a single-logit" in str(five)

@@ -10,9 +10,9 @@ import time
 import pytest
 import torch
 
+from mtlab import CheckpointError, TrainConfig, evaluate, load_checkpoint, train
 from mtlab.data import SAMPLE_DIR
 from mtlab.model import MultitaskBert
-from mtlab.train import CheckpointError, TrainConfig, evaluate, load_checkpoint, train
 from tests.conftest import make_tiny_encoder
 from tests.test_train import _tiny_sets
 
@@ -59,7 +59,7 @@ def test_resume_reaches_the_same_numbers(tokenizer, tmp_path, scored):
 
 
 def test_truncated_checkpoint_is_detected(tiny_model, tmp_path):
-    from mtlab.train import save_checkpoint
+    from mtlab import save_checkpoint
 
     path = tmp_path / "model.pt"
     save_checkpoint(tiny_model, path)

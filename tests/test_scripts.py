@@ -3,8 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+from mtlab import TrainConfig
 from mtlab.model import MultitaskBert
-from mtlab.train import TrainConfig
 
 SCRIPTS = Path(__file__).parents[1] / "scripts"
 

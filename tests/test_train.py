@@ -2,20 +2,20 @@ import numpy as np
 import pytest
 import torch
 
-from mtlab.heads import SimilarityHead
-from mtlab.model import MultitaskBert
-from mtlab.train import (
+from mtlab import (
     CheckpointError,
     NothingToTrainError,
     TrainConfig,
     evaluate,
     load_checkpoint,
-    pick_device,
     run_model,
     save_checkpoint,
     train,
     write_predictions,
 )
+from mtlab.distributed import pick_device
+from mtlab.heads import SimilarityHead
+from mtlab.model import MultitaskBert
 from tests.conftest import make_tiny_encoder
 
 WORDS = ["good", "bad", "fine", "awful", "great", "dull", "fun", "long"]
@@ -89,7 +89,11 @@ def test_checkpoint_loads_with_weights_only_and_restores_outputs(tiny_model, tmp
     path = tmp_path / "model.pt"
     save_checkpoint(tiny_model, path, metrics={"sst": 0.5})
     state = torch.load(path, weights_only=True)  # the torch default since 2.6
-    assert state["heads"] == {"sst": "mlp", "quora": "concat_diff_prod", "sts": "cosine"}
+    assert {t: (h["class"], h["options"].get("variant")) for t, h in state["heads"].items()} == {
+        "sst": ("SentimentHead", "mlp"),
+        "quora": ("ParaphraseHead", "concat_diff_prod"),
+        "sts": ("SimilarityHead", "cosine"),
+    }
     assert state["metrics"] == {"sst": 0.5} and not path.with_suffix(".pt.tmp").exists()
     batch = {"ids": ["a"], "sentences": ["a fine film"]}
     before = tiny_model("sst", batch)

@@ -1,12 +1,14 @@
 import torch
 
+from mtlab import get_task
 from mtlab.widgets import predict_all, prediction_explorer, trace_level, trace_stepper
 
 
 def test_predict_all_answers_for_each_head(tiny_model):
     answers = predict_all(tiny_model, "a fine film", "a good movie")
-    assert set(answers) == {"sentiment", "paraphrase", "similarity"}
-    assert answers["similarity"].endswith("/ 5")
+    assert set(answers) == {"sst", "quora", "sts"}
+    assert answers["sts"].endswith("(scores from 0 to 5)")
+    assert answers["sst"].split(" (")[0] in get_task("sst").label_names
 
 
 def test_explorer_updates_when_a_sentence_changes(tiny_model):

@@ -1,0 +1,64 @@
+"""Scores and predictions: run a trained model over a dataset, score it, write a file.
+
+The metric and the predictions file's column come from the task table (`mtlab.tasks`):
+accuracy for tasks with classes, Pearson r for tasks with scores.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+import torch
+from scipy.stats import pearsonr
+from torch.utils.data import Subset
+
+from mtlab.batching import make_loader, text_length
+from mtlab.model import MultitaskBert
+from mtlab.tasks import get_task
+
+
+@torch.inference_mode()
+def run_model(model: MultitaskBert, task: str, dataset, batch_size: int = 64) -> pd.DataFrame:
+    """The model's predictions (and gold labels, where the dataset has them) for a dataset."""
+    model.eval()
+    rows = defaultdict(list)
+    # Examples of similar length share a batch (little padding); rows go back in file order.
+    order = sorted(range(len(dataset)), key=lambda i: text_length(dataset[i]))
+    for batch in make_loader(Subset(dataset, order), batch_size):
+        prediction = model.predict(task, model(task, batch)).cpu()
+        rows["id"] += batch["ids"]
+        rows["prediction"] += prediction.tolist()
+        if "labels" in batch:
+            rows["label"] += batch["labels"].tolist()
+    return pd.DataFrame(rows, index=order).sort_index().reset_index(drop=True)
+
+
+def score(task: str, predictions: pd.DataFrame) -> float:
+    """The task's metric: accuracy for classes, Pearson r for scores."""
+    if get_task(task).metric == "pearson":
+        return float(pearsonr(predictions["prediction"], predictions["label"]).statistic)
+    return float((predictions["prediction"] == predictions["label"]).mean())
+
+
+def evaluate(model: MultitaskBert, dev_sets: Mapping, batch_size: int = 64) -> dict[str, float]:
+    """One score per task, e.g. {'sst': accuracy, 'quora': accuracy, 'sts': pearson}."""
+    for task in dev_sets:
+        get_task(task)  # an unknown task fails here, with the list of known ones
+    return {
+        task: score(task, run_model(model, task, ds, batch_size)) for task, ds in dev_sets.items()
+    }
+
+
+def write_predictions(model: MultitaskBert, task: str, dataset, path: str | Path) -> pd.DataFrame:
+    """Predictions for an (unlabelled) test file, as the course wants them: id, prediction."""
+    spec = get_task(task)
+    predictions = run_model(model, task, dataset)[["id", "prediction"]]
+    if not spec.is_classification:  # scores stay within the task's range (STS: 0-5)
+        predictions["prediction"] = predictions["prediction"].clip(*spec.score_range).round(3)
+    predictions = predictions.rename(columns={"prediction": spec.prediction_column})
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    predictions.to_csv(path, index=False)
+    return predictions
