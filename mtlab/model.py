@@ -40,10 +40,12 @@ class MultitaskBert(nn.Module):
         paraphrase: str = "concat_diff_prod",
         similarity: str = "cosine",
         dropout: float = 0.1,
+        features: FeatureCache | None = None,
     ) -> None:
         super().__init__()
         self.encoder = encoder
-        self.feature_cache: FeatureCache | None = FeatureCache()
+        # Models built on one frozen encoder may share one cache (`features=`).
+        self.feature_cache: FeatureCache | None = features or FeatureCache()
         hidden = encoder.hidden_size
         self.heads = nn.ModuleDict(
             {
