@@ -15,6 +15,7 @@ The pieces, one module per idea, in the order the notebooks meet them:
 - `mtlab.graph_breaks`  find where a forward pass leaves the autograd graph
 - `mtlab.checks`        check a head on random vectors before training it
 - `mtlab.training`      `train` (one phase, all tasks) and `training_step`
+- `mtlab.early_stopping` score dev during training, keep the best weights
 - `mtlab.evaluation`    `evaluate`, `run_model`, `write_predictions`
 - `mtlab.checkpoints`   save and load models; save and resume training states
 - `mtlab.distributed`   the device, and torchrun's processes

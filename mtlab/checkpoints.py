@@ -164,6 +164,10 @@ def save_training_state(path, model, optimizer, scheduler, step: int, log, best)
 def resume_training(path, model, optimizer, scheduler, log, best, stream) -> int:
     """Load a saved training state, replay the data order up to it; the step it was at."""
     state = load_checkpoint_state(path)
+    saved = list(dict.fromkeys(k.split(".")[1] for k in state["model"] if k.startswith("heads.")))
+    if saved != list(model.heads):
+        raise CheckpointError(f"{path} was saved for another model: it holds heads for {saved}, "
+                              f"the model has heads for {list(model.heads)}")  # fmt: skip
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as e:

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from mtlab.batching import Batch, MultitaskBatches, make_loader
 from mtlab.checkpoints import resume_training, save_training_state
 from mtlab.distributed import distributed, global_mean, shard
-from mtlab.evaluation import evaluate
+from mtlab.early_stopping import DevScoring
 from mtlab.model import MultitaskBert
 
 PRECISIONS = ("fp32", "bf16")
@@ -222,31 +222,6 @@ def multitask_batches(train_sets: Mapping, config: TrainConfig) -> MultitaskBatc
     return MultitaskBatches(loaders, config.schedule, seed=config.seed)
 
 
-class DevScoring:
-    """Score dev every `eval_every` epochs during training; keep the best weights (BestOnDev)."""
-
-    def __init__(self, dev_sets, config: TrainConfig, steps_per_epoch: int, per_head: bool):
-        self.dev_sets, self.keep = dev_sets, config.keep_best
-        on = dev_sets is not None and config.eval_every is not None
-        self.interval = config.eval_every * steps_per_epoch if on else math.inf  # maybe fractional
-        self.best = BestOnDev(per_head)
-
-    def score_if_due(self, model: MultitaskBert, step: int, total: int, log: TrainingLog) -> None:
-        """At the first step past each interval mark, and at the last step."""
-        if self.interval == math.inf:
-            return
-        if step // self.interval > (step - 1) // self.interval or step == total:
-            self.best.update(model, step, log.add_dev(step, evaluate(model, self.dev_sets)))
-            model.train()
-
-    def keep_best(self, model: MultitaskBert, phase: str, verbose: bool) -> None:
-        if self.interval == math.inf or not self.keep:
-            return
-        self.best.restore(model)
-        if verbose:
-            print(f"{phase}: kept the best dev scores: {self.best.describe()}")
-
-
 class TrainingLog:
     """The history table: each task's mean loss every `log_every` steps, and dev scores."""
 
@@ -283,42 +258,3 @@ class TrainingLog:
     def load_state_dict(self, state: Mapping) -> None:
         self.rows = list(state["history"])
         self.pending = defaultdict(list, state["pending"])
-
-
-class BestOnDev:
-    """Early stopping's memory: the weights that scored best on dev so far.
-
-    In pretrain the encoder is frozen and the heads share nothing, so each head keeps its
-    own best step. In finetune every head depends on the shared encoder, so the whole
-    model keeps the step with the best mean dev score.
-    """
-
-    def __init__(self, per_head: bool) -> None:
-        self.per_head = per_head
-        self.scores: dict[str, float] = {}  # task (or "mean") -> best score so far
-        self.steps: dict[str, int] = {}
-        self.states: dict[str, dict] = {}
-
-    def update(self, model: MultitaskBert, step: int, scores: Mapping[str, float]) -> None:
-        candidates = scores if self.per_head else {"mean": float(np.mean(list(scores.values())))}
-        for key, value in candidates.items():
-            if value > self.scores.get(key, -np.inf):
-                self.scores[key], self.steps[key] = value, step
-                state = self._module(model, key).state_dict()
-                self.states[key] = {name: t.detach().clone() for name, t in state.items()}
-
-    def restore(self, model: MultitaskBert) -> None:
-        for key, state in self.states.items():
-            self._module(model, key).load_state_dict(state)
-
-    def describe(self) -> str:
-        return ", ".join(f"{k} {self.scores[k]:.3f} at step {self.steps[k]}" for k in self.scores)
-
-    def _module(self, model: MultitaskBert, key: str) -> torch.nn.Module:
-        return model.heads[key] if self.per_head else model
-
-    def state_dict(self) -> dict:
-        return {"scores": self.scores, "steps": self.steps, "states": self.states}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.scores, self.steps, self.states = state["scores"], state["steps"], state["states"]

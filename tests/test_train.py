@@ -155,3 +155,29 @@ def test_bf16_training_keeps_fp32_weights_and_learns(tiny_model):
 def test_unknown_precision_is_refused(tiny_model):
     with pytest.raises(ValueError, match="fp32"):
         train(tiny_model, _tiny_sets(), TrainConfig(precision="fp16"), progress=False)
+
+
+def test_a_bare_state_dict_file_gets_a_clear_error(tiny_model, tmp_path):
+    path = tmp_path / "bare.pt"
+    torch.save(tiny_model.state_dict(), path)
+    with pytest.raises(
+        CheckpointError, match="not a checkpoint written by mtlab's save_checkpoint"
+    ):
+        load_checkpoint(path, tiny_model)
+
+
+def test_resuming_into_a_model_with_other_heads_names_the_problem(tiny_model, tmp_path):
+    from mtlab import load_dataset
+    from mtlab.data import SAMPLE_DIR
+    from mtlab.heads import RegressionHead
+
+    data = {"sst": load_dataset("sst", "train", SAMPLE_DIR, limit=16)}
+    state = tmp_path / "state.pt"
+    config = TrainConfig(batch_size=4, checkpoint_every=2, max_steps=2)
+    train(tiny_model.set_mode("pretrain"), data, config, progress=False, state_path=state)
+    tiny_model.add_head("extra", RegressionHead(tiny_model.encoder.hidden_size))
+    with pytest.raises(
+        CheckpointError,
+        match=r"holds heads for \['sst'(, 'quora', 'sts')?\], the model has heads for .*'extra'\]",
+    ):
+        train(tiny_model, data, config, progress=False, state_path=state, resume=True)
