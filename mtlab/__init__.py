@@ -23,6 +23,7 @@ The pieces, one module per idea, in the order the notebooks meet them:
 - `mtlab.plots`, `mtlab.widgets`  pictures and interactive tools for the notebooks
 - `mtlab.interference`  how much the tasks' gradients agree (notebook 06)
 - `mtlab.download`      fetch the course's files (`python -m mtlab download`)
+- `mtlab.manifest`      the course files' git blob ids and sizes
 - `mtlab.bench`         speed against naive loops (`python -m mtlab.bench`)
 """
 

@@ -3,7 +3,7 @@
 python -m mtlab                                  # everything, default encoder
 python -m mtlab --train-limit 2000 --finetune-limit 500 --output-dir runs/quick
 python -m mtlab --encoder path/to/bert-base-uncased --device cuda
-python -m mtlab download --base-url URL          # the course files into data/ (see mtlab.download)
+python -m mtlab download                         # the course files into data/ (see mtlab.download)
 """
 
 from __future__ import annotations
