@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup run test test-unit test-notebooks test-browser lint format clean notebooks bench ablate
+.PHONY: setup run test test-unit test-notebooks test-browser lint format clean notebooks student bench ablate
 
 setup: $(VENV)/.installed
 
@@ -50,6 +50,10 @@ clean:
 ## re-execute the notebooks in place (fast profile) after editing them
 notebooks: setup
 	MTLAB_FAST=1 $(PY) scripts/execute_notebooks.py notebooks/*.ipynb
+
+## the student version of the notebooks (solutions out, outputs cleared) in student/
+student: setup
+	$(PY) scripts/make_student.py --out student notebooks/*.ipynb
 
 ## speed against naive baselines, measured in the same run (uses $MTLAB_DATA_DIR if set)
 bench: setup

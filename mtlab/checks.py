@@ -15,7 +15,7 @@ from torch import nn
 
 from mtlab.gradients import gradient_report
 from mtlab.graph_breaks import GraphBreakDetector
-from mtlab.losses import binary_loss, classification_loss, regression_loss
+from mtlab.heads import Head
 from mtlab.tasks import Task, get_task
 
 
@@ -55,13 +55,9 @@ def output_fits(spec: Task, shape: tuple[int, ...], batch_size: int) -> bool:
     )
 
 
-def default_loss(spec: Task, output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """The loss a head of this task would use if it had no loss method of its own."""
-    if not spec.is_classification:
-        return regression_loss(spec.name, output, labels)
-    if output.dim() == 1:
-        return binary_loss(spec.name, output, labels)
-    return classification_loss(spec.name, output, labels)
+def _usual_loss(spec: Task, output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The loss a head without a loss method gets: the task's usual one (see Head.loss)."""
+    return Head(spec.name).loss(output, labels)
 
 
 def check_head(head: nn.Module, task: str | Task, hidden: int, batch_size: int = 4) -> HeadCheck:
@@ -99,7 +95,7 @@ def check_head(head: nn.Module, task: str | Task, hidden: int, batch_size: int =
     if problems:
         return HeadCheck(spec.name, problems, notes)
     try:
-        loss = head.loss(out, labels) if hasattr(head, "loss") else default_loss(spec, out, labels)
+        loss = head.loss(out, labels) if hasattr(head, "loss") else _usual_loss(spec, out, labels)
     except Exception as e:
         return HeadCheck(spec.name, [f"loss failed: {type(e).__name__}: {e}"], notes)
     if not torch.isfinite(loss):

@@ -29,7 +29,8 @@ class Head(nn.Module):
     - `forward(u)` for one sentence vector per example, `forward(u, v)` for a pair
       (`inputs = 2`), or one vector per pair when the head `cross_encodes` (the encoder
       reads both sentences as one sequence);
-    - `loss(output, labels)` and `predict(output)`;
+    - `loss(output, labels)` and `predict(output)`: by default the task table's usual ones
+      (cross-entropy and argmax for classes, MSE and the score itself for scores);
     - `objective(vectors, labels)`: the training loss from the sentence vectors. By
       default forward then loss; objectives that compare vectors across the batch
       (CoSENT, multiple-negatives ranking) override it;
@@ -45,10 +46,19 @@ class Head(nn.Module):
         self._options = options
 
     def loss(self, output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError(f"{type(self).__name__} needs a loss(output, labels) method")
+        """The task's usual loss: cross-entropy for classes (BCE for one logit), MSE for scores."""
+        spec = get_task(self.task)
+        if not spec.is_classification:
+            return regression_loss(spec.name, output, labels)
+        if output.dim() == 1:
+            return binary_loss(spec.name, output, labels)
+        return classification_loss(spec.name, output, labels)
 
     def predict(self, output: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError(f"{type(self).__name__} needs a predict(output) method")
+        """The most likely class (a positive logit for one-logit heads), or the score itself."""
+        if not get_task(self.task).is_classification:
+            return output
+        return (output > 0).long() if output.dim() == 1 else output.argmax(-1)
 
     def objective(self, vectors: tuple[torch.Tensor, ...], labels: torch.Tensor) -> torch.Tensor:
         return self.loss(self(*vectors), labels)
