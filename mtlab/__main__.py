@@ -15,10 +15,13 @@ import signal
 import sys
 
 from mtlab.batching import SCHEDULES
-from mtlab.encoder import POOLINGS
+from mtlab.checkpoints import CheckpointError
+from mtlab.encoder import POOLINGS, ModelNotFoundError
 from mtlab.experiment import LabConfig, comparison_table, run_lab
 from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
-from mtlab.training import PRECISIONS, TrainConfig
+from mtlab.losses import TaskLossError
+from mtlab.reader import DataFormatError
+from mtlab.training import PRECISIONS, NothingToTrainError, TrainConfig
 
 HELP = {
     "data_dir": "folder with the course's CSV files (default: $MTLAB_DATA_DIR, data/, sample)",
@@ -58,6 +61,9 @@ CHOICES = {
     "precision": PRECISIONS,
 }
 PHASES = ("pretrain", "finetune")
+# Errors whose message already says what is wrong and where: shown as one line, no traceback.
+MTLAB_ERRORS = (DataFormatError, ModelNotFoundError, CheckpointError, TaskLossError,
+                NothingToTrainError, FloatingPointError, ValueError)  # fmt: skip
 ALLOW_ZERO = {"weight_decay", "warmup", "seed"}  # every other number must be > 0
 
 
@@ -95,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mtlab",
         description="Pretrain, evaluate, finetune, evaluate, compare.",
-        epilog="To fetch the course's data files: python -m mtlab download --help",
+        epilog="To fetch the course's data files: python -m mtlab download --help. "
+        "--debug shows the full traceback of an error.",
     )
     lab = LabConfig()
     for field in dataclasses.fields(LabConfig):
@@ -139,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         from mtlab.download import main as download_main
 
         return download_main(argv[1:])
-    config = parse_args(argv)
+    debug = "--debug" in argv  # a full traceback instead of one line, for mtlab's own errors
+    config = parse_args([arg for arg in argv if arg != "--debug"])
     # `kill` (SIGTERM) stops a run the way Ctrl-C does: the last checkpoint stays intact.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -148,15 +156,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stopped. Continue with: python -m mtlab --resume --output-dir {config.output_dir}"
               " (and the same options)", file=sys.stderr)  # fmt: skip
         return 130
+    except MTLAB_ERRORS as error:
+        if debug:
+            raise
+        print(f"python -m mtlab: error: {error}", file=sys.stderr)
+        print("(run again with --debug for the full traceback)", file=sys.stderr)
+        return 2
     if not results:  # a torchrun process other than the first
         return 0
     table = comparison_table(results["metrics"])
     print()
     print(table.round(3).to_string())
-    print(
-        f"\nwrote {config.output_dir}/results.json, results.csv, comparison.png, checkpoints/, "
-        f"predictions/ in {results['seconds']['total']:.0f} s"
-    )
+    print(f"\nin {results['seconds']['total']:.0f} s, wrote to {config.output_dir}/: "
+          + ", ".join(results["written"]))  # fmt: skip
     return 0
 
 

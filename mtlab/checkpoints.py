@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mtlab.encoder import ModelNotFoundError
 from mtlab.heads import HEAD_CLASSES
 from mtlab.model import MultitaskBert
 
@@ -79,9 +80,16 @@ def _build_model(path, state: dict) -> MultitaskBert:
             "load_checkpoint(path, model)."
         )
     encoder = None if state["encoder"] == "all-MiniLM-L6-v2" else state["encoder"]
-    model = MultitaskBert.from_pretrained(
-        encoder, pooling=state["pooling"], max_length=state["max_length"]
-    )
+    try:
+        model = MultitaskBert.from_pretrained(
+            encoder, pooling=state["pooling"], max_length=state["max_length"]
+        )
+    except ModelNotFoundError as e:
+        raise CheckpointError(
+            f"{path} was trained on the encoder {state['encoder']!r}, which cannot be loaded "
+            f"here ({str(e).splitlines()[0]}). Build a model on a copy of that encoder and call "
+            "load_checkpoint(path, model)."
+        ) from None
     for task in [t for t in model.heads if t not in state["heads"]]:
         del model.heads[task]
     for task, record in state["heads"].items():

@@ -9,6 +9,7 @@ reading and checking the rows is `mtlab.reader`'s job.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,9 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> DataSource:
 
 def _existing_folder(path: Path, reason: str) -> DataSource:
     """Check a folder the user named, so a typo fails here rather than deep inside training."""
+    if path.is_file():
+        raise DataFormatError(f"{reason}: {path} is a file; expected the folder that holds the "
+                              "data files")  # fmt: skip
     if not path.is_dir():
         raise DataFormatError(f"{reason}: the folder {path} does not exist")
     return DataSource(path, path.resolve() == SAMPLE_DIR.resolve(), reason)
@@ -188,6 +192,18 @@ def load_dataset(
         folder = resolve_data_dir().path if data_dir is None else Path(data_dir)
         path = folder / path
     return dataset_class(spec, split, path, strict=strict, limit=limit)
+
+
+def warn_if_shared_ids(train_set, dev_set) -> list[str]:
+    """Say on stderr when dev rows also appear (by id) in train: dev scores would flatter."""
+    train_ids = {example["id"] for example in train_set}
+    shared = [example["id"] for example in dev_set if example["id"] in train_ids]
+    if shared:
+        task = getattr(dev_set, "task", "?")
+        print(f"warning: {len(shared)} dev row(s) of {task!r} have ids that are also in its "
+              f"training data (e.g. {shared[:3]}): a model that memorised them scores too well "
+              "on dev", file=sys.stderr)  # fmt: skip
+    return shared
 
 
 def to_dataframe(dataset: TaskDataset) -> pd.DataFrame:

@@ -27,6 +27,7 @@ transformers.logging.set_verbosity_error()  # no "weights not initialised" chatt
 transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar in notebooks
 
 POOLINGS = ("mean", "cls")
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json")
 MODES = ("pretrain", "finetune")
 
 
@@ -70,6 +71,16 @@ def _check_model_folder(path: Path) -> None:
         )
 
 
+def _check_tokenizer_files(path: Path) -> None:
+    """A folder with a model but no tokenizer files (else transformers may guess one)."""
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        found = sorted(p.name for p in path.iterdir())[:10]
+        raise ModelNotFoundError(
+            f"{path} has a model but no tokenizer: expected one of {list(TOKENIZER_FILES)}, "
+            f"found {found}. Save the tokenizer next to the model (tokenizer.save_pretrained)."
+        )
+
+
 def load_pretrained(name_or_path: str | Path | None = None) -> tuple[nn.Module, object, str]:
     """Load a BERT-style model and its tokenizer from a folder or hub name.
 
@@ -90,26 +101,45 @@ def load_pretrained(name_or_path: str | Path | None = None) -> tuple[nn.Module, 
         source = str(name_or_path)  # a hub name: transformers looks in its cache (or online)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
-        model = AutoModel.from_pretrained(source, local_files_only=local)
-    except (OSError, ValueError) as e:
+        model, loading = AutoModel.from_pretrained(
+            source, local_files_only=local, output_loading_info=True
+        )
+    except Exception as e:  # a damaged or foreign file can fail in many ways inside transformers
         if local:  # a folder that exists but that transformers cannot read
+            if (path / "config.json").is_file() and "config" not in str(e).lower():
+                _check_tokenizer_files(path)
             raise ModelNotFoundError(
-                f"Could not load the encoder in {path}: {e}\nExpected a Hugging Face BERT-style "
+                f"Could not load the encoder in {path}: {_first_line(e)}\nExpected a Hugging Face BERT-style "
                 "model folder: config.json (with a model_type such as 'bert'), the weights and "
                 "the tokenizer files, as written by save_pretrained()."
             ) from e
         raise ModelNotFoundError(
-            f"Could not load the encoder {source!r}: {e}\nWith no internet (or HF_HUB_OFFLINE=1) a "
+            f"Could not load the encoder {source!r}: {_first_line(e)}\nWith no internet (or HF_HUB_OFFLINE=1) a "
             "hub name only works if it is already in your Hugging Face cache. Download the model "
             "folder once on a machine with internet (e.g. `huggingface-cli download "
             f"{source} --local-dir models/{Path(source).name}`) and pass that folder instead."
         ) from e
+    missing = [*loading["missing_keys"], *map(str, loading["mismatched_keys"])]
+    if missing:  # transformers would fill them with random numbers, silently
+        raise ModelNotFoundError(
+            f"The weights in {source} do not fit its config: {len(missing)} tensor(s) missing or "
+            f"of another shape (e.g. {sorted(missing)[:3]}), which would start as random numbers. "
+            "Save the model again with save_pretrained(), or pass the right folder."
+        )
+    if local:
+        _check_tokenizer_files(path)
     if model.config.vocab_size != len(tokenizer):
         raise ModelNotFoundError(
             f"The tokenizer of {source} has {len(tokenizer)} tokens but the model expects "
             f"{model.config.vocab_size}: they do not belong together."
         )
     return model, tokenizer, name
+
+
+def _first_line(error: Exception, limit: int = 300) -> str:
+    """An exception as one short line: its type and the start of its message."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text[:limit]}"
 
 
 def _keys(sentences: Sequence[str], pair_with: Sequence[str] | None) -> list[tuple[str, ...]]:
@@ -137,6 +167,10 @@ class Encoder(nn.Module):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        limit = getattr(bert.config, "max_position_embeddings", None)
+        if not isinstance(max_length, int) or max_length < 2 or (limit and max_length > limit):
+            raise ValueError(f"max_length must be a whole number from 2 to the encoder's "
+                             f"{limit} positions, got {max_length!r}")  # fmt: skip
         self.bert = bert
         self.tokenizer = tokenizer
         self.pooling = pooling
@@ -147,10 +181,19 @@ class Encoder(nn.Module):
 
     @classmethod
     def from_pretrained(
-        cls, name_or_path: str | Path | None = None, *, pooling: str = "mean", max_length: int = 128
+        cls,
+        name_or_path: str | Path | None = None,
+        *,
+        pooling: str = "mean",
+        max_length: int | None = None,
     ) -> Encoder:
-        """Load an encoder from a local Hugging Face folder or hub name (default: MiniLM)."""
+        """Load an encoder from a local Hugging Face folder or hub name (default: MiniLM).
+
+        max_length None: 128 tokens, or fewer if the encoder has fewer positions.
+        """
         bert, tokenizer, name = load_pretrained(name_or_path)
+        if max_length is None:
+            max_length = min(128, getattr(bert.config, "max_position_embeddings", 128))
         return cls(bert, tokenizer, pooling=pooling, max_length=max_length, name=name)
 
     @property

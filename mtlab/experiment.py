@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from mtlab.checkpoints import load_checkpoint_state, save_checkpoint
-from mtlab.data import DataSource, load_dataset, resolve_data_dir
+from mtlab.data import DataSource, load_dataset, resolve_data_dir, warn_if_shared_ids
 from mtlab.distributed import distributed, pick_device, start_distributed
 from mtlab.evaluation import evaluate, write_predictions
 from mtlab.feature_cache import FeatureCache, default_cache_dir
@@ -54,7 +54,7 @@ class LabConfig:
     data_dir: str | None = None  # None: MTLAB_DATA_DIR, then data/, then the shipped sample
     encoder: str | None = None  # None: the packaged all-MiniLM-L6-v2
     pooling: str = "mean"
-    max_length: int = 128
+    max_length: int | None = None  # None: 128 tokens, or the encoder's limit if lower
     sentiment_head: str = "mlp"
     paraphrase_head: str = "concat_diff_prod"
     similarity_head: str = "cosine"
@@ -79,6 +79,8 @@ def load_task_data(config: LabConfig) -> tuple[DataSource, dict, dict, dict]:
     dev_sets = {
         t: random_subset(load_dataset(t, "dev", source.path), config.dev_limit, seed) for t in TASKS
     }
+    for task in TASKS:
+        warn_if_shared_ids(train_sets[task], dev_sets[task])
     test_sets = {
         t: load_dataset(t, "test", source.path)
         for t in TASKS
@@ -102,7 +104,7 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     the same call with resume=True skips finished phases and continues the one that
     was cut short. Under torchrun, every process trains and process 0 writes the files.
     """
-    out = Path(config.output_dir)
+    out, device = check_paths_and_device(config)
     rank = start_distributed()
     say = print if rank == 0 else _silent
     out.mkdir(parents=True, exist_ok=True)
@@ -116,7 +118,7 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         sentiment=config.sentiment_head,
         paraphrase=config.paraphrase_head,
         similarity=config.similarity_head,
-    ).to(pick_device(config.device))
+    ).to(device)
     say(f"encoder: {model.encoder.name}, {model.trainable_parameters()['encoder']:,} parameters")
     say("training rows: " + ", ".join(f"{t} {len(ds):,}" for t, ds in train_sets.items()))
     model.feature_cache = FeatureCache(default_cache_dir() if config.feature_cache else None)
@@ -157,10 +159,17 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         return {}
     if model.encoder.truncated:
         say(f"note: {model.encoder.truncated} inputs were longer than max_length="
-            f"{config.max_length} tokens and were truncated to fit")  # fmt: skip
+            f"{model.encoder.max_length} tokens and were truncated to fit")  # fmt: skip
 
+    written = []
     for task, dataset in test_sets.items():
-        write_predictions(model, task, dataset, out / "predictions" / f"{task}-test-output.csv")
+        path = out / "predictions" / f"{task}-test-output.csv"
+        write_predictions(model, task, dataset, path)
+        written.append(str(path.relative_to(out)))
+    for task in TASKS:
+        name = get_task(task).files.get("test")
+        if name and task not in test_sets:
+            say(f"note: no {name} in {source.path}: no {task} test predictions")
     table = comparison_table(metrics)
     history = pd.concat(histories, ignore_index=True)
     history.to_csv(out / "history.csv", index=False)
@@ -175,9 +184,23 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         "metrics": metrics,
         "seed_project": SEED_RESULTS,
         "seconds": {**seconds, "total": round(time.perf_counter() - started, 1)},
-    }
+        "written": ["results.json", "results.csv", "history.csv", "comparison.png",
+                    "checkpoints/pretrain.pt", "checkpoints/finetune.pt", *written],
+    }  # fmt: skip
     (out / "results.json").write_text(json.dumps(results, indent=2))
     return results
+
+
+def check_paths_and_device(config: LabConfig) -> tuple[Path, torch.device]:
+    """Refuse an unusable output folder, cache folder or device before any work starts."""
+    out = Path(config.output_dir).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--output-dir {out} is a file; expected a folder for the run's results")
+    if config.feature_cache:
+        FeatureCache(default_cache_dir())  # raises if the cache folder is a file
+    for phase in (config.pretrain, config.finetune):
+        phase.check()
+    return out, pick_device(config.device)
 
 
 def _silent(*_args, **_kwargs) -> None:

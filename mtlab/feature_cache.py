@@ -31,6 +31,9 @@ class FeatureCache:
 
     def __init__(self, directory: str | Path | None = None) -> None:
         self.directory = Path(directory).expanduser() if directory is not None else None
+        if self.directory is not None and self.directory.exists() and not self.directory.is_dir():
+            raise ValueError(f"feature cache folder {self.directory} is a file; expected a folder "
+                             "(set MTLAB_CACHE_DIR to one, or pass --no-feature-cache)")  # fmt: skip
         self.vectors: dict[Key, torch.Tensor] = {}
 
     def clear(self) -> None:
@@ -60,7 +63,7 @@ class FeatureCache:
         if self.directory is not None and not wanted <= self.vectors.keys():
             path = self.file_for(encoder)
             device = next(encoder.parameters()).device
-            for key, vector in load_vectors(path).items():
+            for key, vector in load_vectors(path, width=encoder.hidden_size).items():
                 self.vectors.setdefault(key, vector.to(device))
         # Sorted by length, ties by text: the same chunks every run (a set has no fixed order).
         keys = sorted(wanted - self.vectors.keys(), key=lambda k: (len(k[0]), k))
@@ -115,7 +118,7 @@ def cache_file(directory: str | Path, name: str, fingerprint: str) -> Path:
     return Path(directory) / f"{readable}-{fingerprint}.pt"
 
 
-def load_vectors(path: Path) -> dict[Key, torch.Tensor]:
+def load_vectors(path: Path, width: int | None = None) -> dict[Key, torch.Tensor]:
     """The vectors stored in `path` ({} when there is no file yet).
 
     A damaged file (say, a run killed while writing it on a full disk) is reported and
@@ -128,6 +131,8 @@ def load_vectors(path: Path) -> dict[Key, torch.Tensor]:
         keys, vectors = stored["keys"], stored["vectors"]
         if len(keys) != len(vectors):
             raise ValueError(f"{len(keys)} keys but {len(vectors)} vectors")
+        if width is not None and (vectors.dim() != 2 or vectors.shape[1] != width):
+            raise ValueError(f"vectors of shape {tuple(vectors.shape)}, expected width {width}")
     except Exception as e:  # damaged bytes make torch's unpickler fail in many ways
         print(f"warning: ignoring the damaged feature cache {path} ({type(e).__name__}: "
               f"{str(e)[:120]}); its sentences will be encoded again")  # fmt: skip

@@ -61,7 +61,7 @@ class MultitaskBert(nn.Module):
         name_or_path: str | Path | None = None,
         *,
         pooling: str = "mean",
-        max_length: int = 128,
+        max_length: int | None = None,
         **head_options,
     ) -> MultitaskBert:
         """Build the model around an encoder loaded by `Encoder.from_pretrained`."""

@@ -10,10 +10,12 @@ every row it cannot use (file and line), so that nothing is dropped silently.
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import math
+import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,19 +60,33 @@ def read_task_file(
     """
     spec = get_task(task)
     path = Path(path)
-    if not path.is_file():
-        raise DataFormatError(
-            f"{path.name} not found in {path.parent}. Set MTLAB_DATA_DIR to the folder with "
-            "the course's data files, or copy those files into the project's data/ folder."
-        )
+    _check_is_file(path)
     needed = _needed_columns(spec, labelled)
     rows = _read_rows(path)
     first = next(rows, None)
     if first is None:
         raise DataFormatError(f"{path.name} is empty: expected a tab-separated header {needed}")
+    if isinstance(first[1], _BadRow) or not any(field.strip() for field in first[1]):
+        why = "is blank" if not isinstance(first[1], _BadRow) else f"is not a header: {first[1]}"
+        raise DataFormatError(f"{path.name} line 1 {why}; expected the header, tab-separated "
+                              f"columns {needed}, on the first line")  # fmt: skip
     header = [name.strip() for name in first[1]]
     columns = _locate_columns(path, header, needed)
-    return _parse_rows(rows, path, "line", len(header), columns, spec, labelled, strict)
+    return _parse_rows(rows, path, "line", header, columns, spec, labelled, strict)
+
+
+def _check_is_file(path: Path) -> None:
+    """A missing file, a folder, a dangling or looping link: each named for what it is."""
+    if path.is_symlink() and not path.exists():
+        raise DataFormatError(f"{path} is a symbolic link that leads nowhere (its target is "
+                              "missing, or the link loops back on itself); expected a data file")  # fmt: skip
+    if path.is_dir():
+        raise DataFormatError(f"{path} is a folder; expected the data file {path.name} there")
+    if not path.is_file():
+        raise DataFormatError(
+            f"{path.name} not found in {path.parent}. Set MTLAB_DATA_DIR to the folder with "
+            "the course's data files, or copy those files into the project's data/ folder."
+        )
 
 
 def read_task_rows(
@@ -91,7 +107,7 @@ def read_task_rows(
     columns = {column: header.index(column) for column in needed}
     records = ((i + 1, [_as_text(value) for value in row]) for i, row in
                enumerate(frame.itertuples(index=False, name=None)))  # fmt: skip
-    return _parse_rows(records, name, "row", len(header), columns, spec, labelled, strict)
+    return _parse_rows(records, name, "row", header, columns, spec, labelled, strict)
 
 
 def _as_text(value) -> str:
@@ -106,7 +122,7 @@ def _needed_columns(spec: Task, labelled: bool) -> list[str]:
 
 
 def _parse_rows(
-    rows: Iterator[tuple[int, list[str]]], path: Path, unit: str, width: int,
+    rows: Iterator[tuple[int, list[str] | _BadRow]], path: Path, unit: str, header: list[str],
     columns: dict[str, int], spec: Task, labelled: bool, strict: bool,
 ) -> tuple[list[dict], list[RowProblem]]:  # fmt: skip
     """Every row through _parse_row; bad ones skipped and reported (or raised when strict)."""
@@ -115,7 +131,11 @@ def _parse_rows(
     first_line_of_id: dict[str, int] = {}
     for line, fields in rows:
         try:
-            example = _parse_row(fields, width, columns, spec, labelled)
+            if isinstance(fields, _BadRow):
+                raise fields
+            if [field.strip() for field in fields] == header:
+                raise _BadRow("a copy of the header row (were two files joined into one?)")
+            example = _parse_row(fields, len(header), columns, spec, labelled)
             if example["id"] in first_line_of_id:
                 earlier = first_line_of_id[example["id"]]
                 raise _BadRow(f"duplicate id {example['id']!r} (first seen on {unit} {earlier})")
@@ -142,51 +162,69 @@ def _parse_rows(
     return examples, problems
 
 
-def _read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line number, fields) per record; quoted fields may hold tabs and doubled quotes.
+def _read_rows(path: Path) -> Iterator[tuple[int, list[str] | _BadRow]]:
+    """Yield (line number, fields) per line, or (line number, _BadRow) for a line that is not
+    a clean tab-separated record.
 
-    Every record of these files is one line, so a record that goes on past its line is a
-    quote left open. It has swallowed the rows after it, so it stops the whole file,
-    strict or not, rather than being skipped as one bad row.
+    Every record of these files is one line, so the file is split on newlines first and each
+    line parsed on its own with the csv module in strict mode (quoted fields may hold tabs and
+    doubled quotes): a broken line costs that line only, and line numbers are an editor's.
     """
     raw = path.read_bytes()
+    text = _decode(path, raw)
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    for number, line in enumerate(lines, 1):
+        try:
+            yield (
+                number,
+                _fields(line.removesuffix("\r"), lines[number] if number < len(lines) else None),
+            )
+        except _BadRow as bad:
+            yield number, bad
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    """UTF-8 text, or an error that says what the bytes look like instead."""
+    if (
+        raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        or raw[:2000].count(0) > len(raw[:2000]) // 10
+    ):
+        raise DataFormatError(f"{path.name}: UTF-16 or binary data (NUL bytes at the start); "
+                              "expected a UTF-8 tab-separated text file: save it as UTF-8")  # fmt: skip
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise DataFormatError(
             f"{path.name} line {line}: not UTF-8 text (byte {raw[error.start]:#x}); "
             "expected a UTF-8 tab-separated file"
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
-    line = 1  # where the next record starts
+
+
+def _fields(line: str, next_line: str | None) -> list[str]:
+    """One line's tab-separated fields; a line the csv module refuses raises _BadRow, in words."""
+    if "\r" in line:
+        raise _BadRow("a carriage return (\\r) in the middle of the line: each row must be one "
+                      "line ending in \\n (or \\r\\n)")  # fmt: skip
     try:
-        for fields in reader:
-            if reader.line_num > line:
-                raise DataFormatError(_unclosed_quote(path, line, reader.line_num))
-            yield line, fields
-            line = reader.line_num + 1
+        return next(csv.reader([line], delimiter="\t", strict=True), [])
     except csv.Error as error:
-        if reader.line_num > line:  # the open quote grew the field past the csv size limit
-            raise DataFormatError(
-                _unclosed_quote(path, line, reader.line_num, outgrew_limit=True)
-            ) from None
-        raise DataFormatError(f"{path.name} line {reader.line_num}: {error}") from None
-
-
-def _unclosed_quote(path: Path, line: int, last_line: int, *, outgrew_limit: bool = False) -> str:
-    """Say where a quote opened that swallowed the lines after it, and how much it took."""
-    swallowed = last_line - line
-    lines = "line" if swallowed == 1 else "lines"
-    where = f"line {last_line}"
-    if outgrew_limit:
-        where += ", where the field outgrew the csv size limit"
-    return (
-        f"{path.name} line {line}: a quote opened here is never closed on this line, so it "
-        f"swallowed the {swallowed} {lines} after it (up to {where}) into one field. "
-        "Each row must be one line: remove the stray quote, or close it (a quote inside "
-        'a quoted field is written "")'
-    )
+        message = str(error)
+    if "unexpected end of data" in message:
+        closes = next_line is not None and next_line.count('"') % 2 == 1
+        raise _BadRow("a quoted field holds a line break (its quote closes on the next line): each "
+                      "row must be one line, remove the line break" if closes else
+                      "a quote opened on this line is never closed: remove it, or close it (a "
+                      'quote inside a quoted field is written "")')  # fmt: skip
+    if "expected after" in message:
+        raise _BadRow('a field starts with a quote but goes on after the closing quote (as in '
+                      '"Hello" he said): quote the whole field and double the quotes inside it, '
+                      'or remove the quotes')  # fmt: skip
+    if "field larger than field limit" in message:
+        raise _BadRow(f"a field longer than {csv.field_size_limit():,} characters")
+    raise _BadRow(f"not a clean tab-separated line ({message})")
 
 
 def _locate_columns(path: Path, header: list[str], needed: list[str]) -> dict[str, int]:
@@ -195,13 +233,13 @@ def _locate_columns(path: Path, header: list[str], needed: list[str]) -> dict[st
     if delimiter:
         raise DataFormatError(
             f"{path.name} line 1: header looks {OTHER_DELIMITERS[delimiter]}-separated; "
-            f"expected tab-separated columns {needed}, found {header[0]!r}"
+            f"expected tab-separated columns {needed}, found {_short(header[0])}"
         )
     missing = [name for name in needed if name not in header]
     if missing:
         raise DataFormatError(
             f"{path.name} line 1: header lacks column(s) {missing}; expected columns "
-            f"{needed}, found {header}"
+            f"{needed}, found {_short(header)}"
         )
     for name in needed:
         positions = [str(index + 1) for index, found in enumerate(header) if found == name]
@@ -209,9 +247,15 @@ def _locate_columns(path: Path, header: list[str], needed: list[str]) -> dict[st
             raise DataFormatError(
                 f"{path.name} line 1: header names column {name!r} more than once, as fields "
                 f"{', '.join(positions[:-1])} and {positions[-1]}; expected each of {needed} "
-                f"once, found {header}"
+                f"once, found {_short(header)}"
             )
     return {name: header.index(name) for name in needed}
+
+
+def _short(value, limit: int = 200) -> str:
+    """repr(value), cut to `limit` characters: a binary file's "header" can be huge."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + " ...]"
 
 
 def _other_delimiter(header: list[str], needed: list[str]) -> str | None:
@@ -232,18 +276,15 @@ def _parse_row(
 ) -> dict:
     """Turn one row into an example dict, or raise _BadRow listing everything wrong with it."""
     if len(fields) != width:
-        problem = f"expected {width} tab-separated fields, found {len(fields)}"
-        if fields and fields[-1].endswith(("\n", "\r")):  # a quote left open on the last line
-            problem += "; a quote opened on this line is never closed"
-        raise _BadRow(problem)
+        raise _BadRow(f"expected {width} tab-separated fields, found {len(fields)}")
     issues = []
     example: dict = {"id": fields[columns[spec.id_column]].strip()}
-    if not example["id"]:
-        issues.append(f"blank id in column {spec.id_column!r}")
+    if not _visible(example["id"]):
+        issues.append(f"blank id in column {spec.id_column!r}" + _invisible(example["id"]))
     for column, key in zip(spec.text_columns, spec.keys):
         example[key] = fields[columns[column]].strip()
-        if not example[key]:
-            issues.append(f"blank sentence in column {column!r}")
+        if not _visible(example[key]):
+            issues.append(f"blank sentence in column {column!r}" + _invisible(example[key]))
     if labelled:
         try:
             example["label"] = _parse_label(fields[columns[spec.label_column]], spec)
@@ -252,6 +293,24 @@ def _parse_row(
     if issues:
         raise _BadRow("; ".join(issues))
     return example
+
+
+def _visible(text: str) -> str:
+    """The text without control, format (zero-width) and space characters: what a reader sees."""
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "CZ")
+
+
+def _invisible(text: str) -> str:
+    """For a blank-looking field that is not empty: say what it holds instead."""
+    if not text:
+        return ""
+    names = sorted({unicodedata.name(ch, f"U+{ord(ch):04X}") for ch in text})
+    return f" (it holds only invisible characters: {', '.join(names[:3])})"
+
+
+# A label is a plain ASCII number: digits, an optional sign, point and exponent. float() also
+# takes "0_3", Arabic-Indic or full-width digits, "nan" and "inf": none of them is a label.
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
 def _parse_label(text: str, spec: Task) -> int | float:
@@ -263,12 +322,10 @@ def _parse_label(text: str, spec: Task) -> int | float:
     text = text.strip()
     if not text:
         raise _BadRow(f"blank label in column {column!r} (expected {expected})")
-    try:
-        value = float(text)
-    except ValueError:
-        raise _BadRow(
-            f"non-numeric label {text!r} in column {column!r} (expected {expected})"
-        ) from None
+    if not PLAIN_NUMBER.fullmatch(text):
+        raise _BadRow(f"non-numeric label {text!r} in column {column!r} (expected {expected}); "
+                      "a label is written in plain ASCII digits")  # fmt: skip
+    value = float(text)
     if spec.is_classification:
         if value.is_integer() and 0 <= value < spec.num_classes:
             return int(value)

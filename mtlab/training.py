@@ -202,6 +202,9 @@ def train(
                     save_training_state(state_path, model, optimizer, scheduler, step, log, dev.best)  # fmt: skip
                 saved = step
             bar.update()
+    except FloatingPointError as error:  # say where it happened, not only what
+        bar.close()
+        raise FloatingPointError(f"{phase} step {step + 1} of {total}: {error}") from None
     except KeyboardInterrupt:
         bar.close()
         where = f"step {saved} is saved in {state_path}" if saved else "nothing was saved"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import math
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ ALL_SPLITS = [(task, split) for task, splits in TASK_FILES.items() for split in 
 CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n")
 SPICY = st.sampled_from(["\t", '"', "'", " ", "\u00a0", "\u3000", "\ufeff", "\\", ",", ";"])
 TEXT = st.lists(st.one_of(CHARS, SPICY), min_size=1, max_size=30).map("".join)
-SENTENCE = TEXT.filter(lambda s: s.strip() != "")
+SENTENCE = TEXT.filter(lambda s: any(unicodedata.category(ch)[0] not in "CZ" for ch in s))
 
 
 def padded(text: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -187,3 +188,25 @@ def test_one_malformed_row_is_reported_at_its_line_and_the_rest_kept(data, capsy
     assert problem in dataset.problems[0].problem
     assert capsys.readouterr().err.startswith(f"{name}: skipped 1 malformed row (line {line}: ")
     assert str(error.value).startswith(f"{name} line {line}: ")
+
+
+@SETTINGS
+@given(
+    digits=st.text(
+        st.characters(whitelist_categories=("Nd",)).filter(lambda ch: not ch.isascii()),
+        min_size=1,
+        max_size=4,
+    ),
+    task=st.sampled_from(["sst", "quora", "sts"]),
+)
+def test_labels_in_other_scripts_digits_are_refused(tmp_path_factory, digits, task):
+    """float() reads Arabic-Indic or full-width digits; a label must be plain ASCII."""
+    folder = tmp_path_factory.mktemp("digits")
+    header = ["", "id", *SENTENCE_COLUMNS[task], LABEL_COLUMN[task]]
+    row = ["0", "id0", *(["a b"] * len(SENTENCE_COLUMNS[task])), digits]
+    good = ["1", "id1", *(["c d"] * len(SENTENCE_COLUMNS[task])), "1"]
+    name = TASK_FILES[task]["train"]
+    (folder / name).write_text("\n".join("\t".join(r) for r in (header, row, good)) + "\n")
+    dataset = load_dataset(task, "train", folder)
+    assert [p.line for p in dataset.problems] == [2]
+    assert "non-numeric label" in dataset.problems[0].problem
