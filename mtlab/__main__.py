@@ -4,6 +4,7 @@ python -m mtlab                                  # everything, default encoder
 python -m mtlab --train-limit 2000 --finetune-limit 500 --output-dir runs/quick
 python -m mtlab --encoder path/to/bert-base-uncased --device cuda
 python -m mtlab download                         # the course files into data/ (see mtlab.download)
+python -m mtlab submit                           # check the six prediction files, zip them
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ HELP = {
     "bucket": "batch sentences of similar length together",
     "eval_every": "score dev every N epochs (0.25: four times an epoch)",
     "keep_best": "end with the weights that scored best on dev (early stopping)",
+    "budget_minutes": "stop the phase after this many minutes (the estimate is printed first)",
     "precision": "fp32, or bf16 for faster training on GPUs and on CPUs with AMX / AVX512-BF16",
 }
 CHOICES = {
@@ -146,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         from mtlab.download import main as download_main
 
         return download_main(argv[1:])
+    if argv[:1] == ["submit"]:
+        from mtlab.submission import main as submit_main
+
+        return submit_main(argv[1:])
     debug = "--debug" in argv  # a full traceback instead of one line, for mtlab's own errors
     config = parse_args([arg for arg in argv if arg != "--debug"])
     # `kill` (SIGTERM) stops a run the way Ctrl-C does: the last checkpoint stays intact.

@@ -18,7 +18,8 @@ from collections.abc import Iterator, Mapping
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-SCHEDULES = ("round_robin", "proportional")
+SCHEDULES = ("round_robin", "proportional", "annealed")
+ANNEAL_TO = 0.2  # the exponent annealed sampling ends at: near uniform (Stickland & Murray 2019)
 
 
 class BatchKeyError(KeyError):
@@ -123,6 +124,9 @@ class MultitaskBatches:
       so small tasks are seen as often as big ones.
     - "proportional": every batch of every loader exactly once, in a random order, so
       each task is seen in proportion to its size.
+    - "annealed": each step draws its task with probability proportional to size**alpha,
+      alpha falling from 1 (proportional) to ANNEAL_TO (near uniform) over the pass: a task
+      ten times larger than the others dominates early, and the small ones are not starved.
     """
 
     def __init__(
@@ -142,7 +146,12 @@ class MultitaskBatches:
         tasks = list(self.loaders)
         if self.schedule == "round_robin":
             return [tasks[i % len(tasks)] for i in range(len(self))]
-        order = [task for task in tasks for _ in range(len(self.loaders[task]))]
+        sizes = [len(self.loaders[task]) for task in tasks]
+        if self.schedule == "annealed":
+            steps = len(self)
+            alphas = [1 - (1 - ANNEAL_TO) * t / max(1, steps - 1) for t in range(steps)]
+            return [self.rng.choices(tasks, [n**a for n in sizes])[0] for a in alphas]
+        order = [task for task, n in zip(tasks, sizes) for _ in range(n)]
         self.rng.shuffle(order)
         return order
 
@@ -151,7 +160,7 @@ class MultitaskBatches:
         for task in self.task_order():
             try:
                 batch = next(iterators[task])
-            except StopIteration:  # round robin: this task is smaller, start it again
+            except StopIteration:  # round robin, annealed: this task ran out, start it again
                 iterators[task] = iter(self.loaders[task])
                 batch = next(iterators[task])
             yield task, batch

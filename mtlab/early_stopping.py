@@ -25,12 +25,14 @@ class DevScoring:
         on = dev_sets is not None and config.eval_every is not None
         self.interval = config.eval_every * steps_per_epoch if on else math.inf  # maybe fractional
         self.best = BestOnDev(per_head)
+        self.last = 0  # the step dev was last scored at
 
     def score_if_due(self, model: MultitaskBert, step: int, total: int, log) -> None:
         """At the first step past each interval mark, and at the last step."""
-        if self.interval == math.inf:
+        if self.interval == math.inf or step == self.last:
             return
         if step // self.interval > (step - 1) // self.interval or step == total:
+            self.last = step
             self.best.update(model, step, log.add_dev(step, evaluate(model, self.dev_sets)))
             model.train()
 

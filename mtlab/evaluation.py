@@ -17,6 +17,7 @@ from torch.utils.data import Subset
 
 from mtlab.batching import make_loader, text_length
 from mtlab.model import MultitaskBert
+from mtlab.submission import write_course_file
 from mtlab.tasks import get_task
 
 
@@ -53,12 +54,11 @@ def evaluate(model: MultitaskBert, dev_sets: Mapping, batch_size: int = 64) -> d
 
 
 def write_predictions(model: MultitaskBert, task: str, dataset, path: str | Path) -> pd.DataFrame:
-    """Predictions for an (unlabelled) test file, as the course wants them: id, prediction."""
+    """A dataset's predictions in the course's layout (mtlab.submission); also returned."""
     spec = get_task(task)
     predictions = run_model(model, task, dataset)[["id", "prediction"]]
     if not spec.is_classification:  # scores stay within the task's range (STS: 0-5)
         predictions["prediction"] = predictions["prediction"].clip(*spec.score_range).round(3)
     predictions = predictions.rename(columns={"prediction": spec.prediction_column})
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    predictions.to_csv(path, index=False)
+    write_course_file(path, spec.prediction_column, *predictions.T.values.tolist())
     return predictions

@@ -23,6 +23,7 @@ from mtlab.evaluation import evaluate, write_predictions
 from mtlab.feature_cache import FeatureCache, default_cache_dir
 from mtlab.model import TASKS, MultitaskBert
 from mtlab.plots import plot_comparison
+from mtlab.submission import output_file
 from mtlab.tasks import get_task
 from mtlab.training import TrainConfig, all_sentences, set_seed, train
 
@@ -162,10 +163,14 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
             f"{model.encoder.max_length} tokens and were truncated to fit")  # fmt: skip
 
     written = []
-    for task, dataset in test_sets.items():
-        path = out / "predictions" / f"{task}-test-output.csv"
-        write_predictions(model, task, dataset, path)
-        written.append(str(path.relative_to(out)))
+    whole_dev = {
+        t: load_dataset(t, "dev", source.path) for t in TASKS
+    }  # all ids, even with --dev-limit
+    for split, sets in (("dev", whole_dev), ("test", test_sets)):
+        for task, dataset in sets.items():
+            path = out / "predictions" / output_file(task, split)
+            write_predictions(model, task, dataset, path)
+            written.append(str(path.relative_to(out)))
     for task in TASKS:
         name = get_task(task).files.get("test")
         if name and task not in test_sets:

@@ -38,6 +38,7 @@ class Task:
     rows: Mapping[str, object] = field(default_factory=dict)  # split -> DataFrame / list of dicts
     id_column: str = "id"
     prediction_column: str = "Predicted_Label"  # header of the predictions file
+    output_name: str = ""  # predictions go to <output_name>-<split>-output.csv (default: name)
     head: str = ""  # the kind of head it gets by default (see mtlab.heads.default_head)
     label_names: tuple[str, ...] = ()  # words for the classes, for widgets and plots
 
@@ -120,6 +121,7 @@ def register_task(
     rows: Mapping[str, pd.DataFrame | list[dict]] | None = None,
     id_column: str = "id",
     prediction_column: str = "Predicted_Label",
+    output_name: str | None = None,
     head: str | None = None,
     label_names: Iterable[str] = (),
 ) -> Task:
@@ -163,7 +165,8 @@ def register_task(
     task = Task(
         name=name, text_columns=text_columns, label_column=label_column,
         num_classes=num_classes, score_range=score_range, files=files, rows=rows,
-        id_column=id_column, prediction_column=prediction_column, head=head,
+        id_column=id_column, prediction_column=prediction_column,
+        output_name=output_name or name, head=head,
         label_names=tuple(label_names),
     )  # fmt: skip
     _REGISTRY[name] = task
@@ -196,8 +199,9 @@ register_task(
     text_columns=["sentence1", "sentence2"],
     label_column="is_duplicate",
     num_classes=2,
-    files={"train": "quora-train.csv", "dev": "quora-dev.csv"},
+    files={"train": "quora-train.csv", "dev": "quora-dev.csv", "test": "quora-test-student.csv"},
     prediction_column="Predicted_Is_Paraphrase",
+    output_name="para",
     head="paraphrase",
     label_names=["not duplicate", "duplicate"],
 )
@@ -207,7 +211,7 @@ register_task(
     label_column="similarity",
     score_range=(0.0, 5.0),
     files={"train": "sts-train.csv", "dev": "sts-dev.csv", "test": "sts-test-student.csv"},
-    prediction_column="Predicted_Similarity",
+    prediction_column="Predicted_Similiary",  # sic: the course's own spelling, which it grades
     head="similarity",
 )
 COURSE_TASKS: tuple[str, ...] = ("sst", "quora", "sts")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import random
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class TrainConfig:
     eval_every: float | None = None  # with dev_sets: score dev every this many epochs (0.5: twice)
     keep_best: bool = True  # ... and end with the weights that scored best (early stopping)
     precision: str = "fp32"  # "bf16": autocast the forward pass (fast on GPUs and AMX CPUs)
+    budget_minutes: float | None = None  # stop the phase when this much time has passed
 
     def check(self) -> TrainConfig:
         """Refuse settings that would fail late or train on nonsense, naming the field."""
@@ -64,6 +66,8 @@ class TrainConfig:
         for name in ("lr", "weight_decay", "warmup", "grad_clip"):
             if not math.isfinite(getattr(self, name)) or getattr(self, name) < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
+        if self.budget_minutes is not None and not self.budget_minutes > 0:
+            raise ValueError(f"budget_minutes must be > 0, got {self.budget_minutes}")
         for name in ("epochs", "batch_size", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -187,11 +191,11 @@ def train(
     stream, step = training_steps(batches, config.epochs), 0
     if resume and state_path is not None and Path(state_path).exists():
         step = resume_training(state_path, model, optimizer, scheduler, log, dev.best, stream)
-    saved = step
+    saved, clock = step, Clock(phase, step, total, config.budget_minutes, progress and rank == 0)
     model.train()
     bar = tqdm(total=total, initial=step, desc=phase, disable=not progress or rank > 0, unit="step")
     try:
-        while step < total:
+        while step < total and not clock.out_of_time(step):
             task, batch = next(stream)
             losses, grad_norm = training_step(net, {task: batch}, optimizer, scheduler, config)
             step += 1
@@ -211,6 +215,9 @@ def train(
         print(f"\ninterrupted at step {step} of {total}; {where}", file=sys.stderr)
         raise
     bar.close()
+    dev.score_if_due(
+        model, step, step, log
+    )  # a phase cut short by its budget: score where it ended
     dev.keep_best(model, phase, verbose=progress and rank == 0)
     model.eval()
     return log.table()
@@ -223,6 +230,34 @@ def multitask_batches(train_sets: Mapping, config: TrainConfig) -> MultitaskBatc
         for i, (task, ds) in enumerate(train_sets.items())
     }  # fmt: skip
     return MultitaskBatches(loaders, config.schedule, seed=config.seed)
+
+
+class Clock:
+    """A phase's time: the plan, an estimate measured on its first steps, and its budget."""
+
+    MEASURE = 10  # steps timed before estimating the rest
+
+    def __init__(self, phase: str, start: int, total: int, budget_minutes, say: bool) -> None:
+        self.phase, self.start, self.total, self.say = phase, start, total, say
+        self.budget = budget_minutes * 60 if budget_minutes else math.inf
+        self.started = time.perf_counter()
+        if say:
+            print(f"{phase}: {total - start:,} steps planned"
+                  + (f", at most {budget_minutes:g} min" if budget_minutes else ""))  # fmt: skip
+
+    def out_of_time(self, step: int) -> bool:
+        """Whether the budget is spent; says the estimate once the first steps are timed."""
+        elapsed = time.perf_counter() - self.started
+        if self.say and step == self.start + self.MEASURE and step < self.total:
+            rest = elapsed / self.MEASURE * (self.total - step)
+            print(f"{self.phase}: {self.MEASURE} steps took {elapsed:.1f} s; the other "
+                  f"{self.total - step:,} take about {rest / 60:.1f} min on this machine")  # fmt: skip
+        if elapsed < self.budget:
+            return False
+        if self.say:
+            print(f"{self.phase}: the {self.budget / 60:g} min budget is spent after "
+                  f"{step - self.start:,} of {self.total - self.start:,} steps")  # fmt: skip
+        return True
 
 
 class TrainingLog:

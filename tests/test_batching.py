@@ -88,3 +88,31 @@ def test_starting_an_epoch_leaves_the_global_rng_alone():
         torch.manual_seed(0)
         list(make_loader(data, 4, shuffle=True, seed=1, bucket=bucket))
         assert torch.equal(torch.rand(1), expected)
+
+
+def test_annealed_sampling_feeds_the_small_tasks_of_a_ten_times_larger_one():
+    """Quora at course size is ~10x SST and STS: round robin starves it, proportional them."""
+    sizes = {"quora": 2000, "sst": 200, "sts": 200}  # examples; batches of 2
+    counts = {
+        schedule: Counter(MultitaskBatches(_loaders(sizes), schedule, seed=0).task_order())
+        for schedule in ("round_robin", "proportional", "annealed")
+    }
+    steps = sum(sizes.values()) // 2
+    assert all(sum(c.values()) == steps for c in counts.values())
+    for small in ("sst", "sts"):
+        assert (
+            counts["proportional"][small] < counts["annealed"][small] < counts["round_robin"][small]
+        )
+    assert counts["annealed"]["quora"] > steps / 2  # the big task still leads
+    first, last = (MultitaskBatches(_loaders(sizes), "annealed", seed=0).task_order()[s]
+                   for s in (slice(0, 200), slice(-200, None)))  # fmt: skip
+    assert first.count("quora") > last.count("quora")  # proportional early, near uniform late
+
+
+def test_annealed_order_is_seeded_and_restarts_tasks_that_run_out():
+    batches = MultitaskBatches(_loaders({"a": 4, "b": 40}), "annealed", seed=5)
+    assert (
+        batches.task_order()
+        == MultitaskBatches(_loaders({"a": 4, "b": 40}), "annealed", seed=5).task_order()
+    )
+    assert len(list(batches)) == 22

@@ -37,6 +37,7 @@ SAMPLE_SIZES = {
     ("sst", "test"): 40,
     ("quora", "train"): 200,
     ("quora", "dev"): 60,
+    ("quora", "test"): 40,
     ("sts", "train"): 200,
     ("sts", "dev"): 60,
     ("sts", "test"): 40,
@@ -52,6 +53,7 @@ REAL_SIZES = {
     ("sst", "test"): 2210,
     ("quora", "train"): 14721,
     ("quora", "dev"): 2612,
+    ("quora", "test"): 2879,
     ("sts", "train"): 6040,
     ("sts", "dev"): 863,
     ("sts", "test"): 1725,
@@ -477,9 +479,9 @@ def test_unknown_task_or_split_lists_the_valid_ones():
     ):
         load_dataset("imdb", "train", SAMPLE_DIR)
     with pytest.raises(
-        ValueError, match="task 'quora' has no split 'test'; valid splits: train, dev"
+        ValueError, match="task 'quora' has no split 'valid'; valid splits: train, dev, test"
     ):
-        load_dataset("quora", "test", SAMPLE_DIR)
+        load_dataset("quora", "valid", SAMPLE_DIR)
 
 
 def test_limit_keeps_the_first_good_rows():

@@ -8,6 +8,7 @@ from mtlab import load_checkpoint
 from mtlab.__main__ import main, parse_args
 from mtlab.data import SAMPLE_DIR, load_dataset
 from mtlab.experiment import LabConfig, finetune_defaults, pretrain_defaults, run_lab
+from mtlab.submission import read_predictions
 from mtlab.training import TrainConfig
 
 
@@ -37,11 +38,14 @@ def test_run_lab_writes_results_checkpoints_and_predictions(tmp_path, tiny_folde
     model = load_checkpoint(out / "checkpoints" / "finetune.pt")
     assert model.mode == "finetune" and model.encoder.hidden_size == 32
 
-    sst = pd.read_csv(out / "predictions" / "sst-test-output.csv")
+    sst = read_predictions(out / "predictions" / "sst-test-output.csv")
     assert list(sst.columns) == ["id", "Predicted_Sentiment"]
     assert len(sst) == len(load_dataset("sst", "test", SAMPLE_DIR))
-    assert sst["Predicted_Sentiment"].between(0, 4).all()
-    assert (out / "predictions" / "sts-test-output.csv").exists()
+    assert sst["Predicted_Sentiment"].astype(int).between(0, 4).all()
+    assert sorted(p.name for p in (out / "predictions").iterdir()) == [
+        "para-dev-output.csv", "para-test-output.csv", "sst-dev-output.csv",
+        "sst-test-output.csv", "sts-dev-output.csv", "sts-test-output.csv",
+    ]  # fmt: skip
 
 
 def test_command_line_prints_the_comparison(tmp_path, tiny_folder, capsys):

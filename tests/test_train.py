@@ -80,7 +80,8 @@ def test_predictions_in_course_format(tiny_model, tmp_path):
     path = tmp_path / "sts-test-output.csv"
     write_predictions(tiny_model, "sts", test_set, path)
     lines = path.read_text().splitlines()
-    assert lines[0] == "id,Predicted_Similarity" and len(lines) == 4
+    assert lines[0] == "id \t Predicted_Similiary " and len(lines) == 4  # the course's spelling
+    assert [line.split(" , ")[0] for line in lines[1:]] == ["t0", "t1", "t2"]
     assert all(0.0 <= float(line.split(",")[1]) <= 5.0 for line in lines[1:])
 
 
@@ -181,3 +182,32 @@ def test_resuming_into_a_model_with_other_heads_names_the_problem(tiny_model, tm
         match=r"holds heads for \['sst'(, 'quora', 'sts')?\], the model has heads for .*'extra'\]",
     ):
         train(tiny_model, data, config, progress=False, state_path=state, resume=True)
+
+
+def test_a_time_budget_stops_the_phase_and_says_so(tiny_model, capsys):
+    from mtlab import load_dataset
+    from mtlab.data import SAMPLE_DIR
+
+    data = {"sst": load_dataset("sst", "train", SAMPLE_DIR, limit=64)}
+    config = TrainConfig(batch_size=4, epochs=3, budget_minutes=1e-6)
+    history = train(tiny_model.set_mode("pretrain"), data, config, progress=True)
+    printed = capsys.readouterr().out
+    assert "pretrain: 48 steps planned, at most 1e-06 min" in printed
+    assert (
+        "pretrain: the 6e-05 min budget is spent after" in printed
+        or "budget is spent after" in printed
+    )
+    assert history.empty or history["step"].max() < 48
+    with pytest.raises(ValueError, match="budget_minutes must be > 0"):
+        train(tiny_model, data, TrainConfig(budget_minutes=0), progress=False)
+
+
+def test_the_estimate_is_printed_after_the_first_steps(tiny_model, capsys):
+    from mtlab import load_dataset
+    from mtlab.data import SAMPLE_DIR
+
+    data = {"sst": load_dataset("sst", "train", SAMPLE_DIR, limit=64)}
+    train(tiny_model.set_mode("pretrain"), data, TrainConfig(batch_size=4, epochs=1), progress=True)
+    printed = capsys.readouterr().out
+    assert "pretrain: 16 steps planned" in printed
+    assert "pretrain: 10 steps took" in printed and "the other 6 take about" in printed
