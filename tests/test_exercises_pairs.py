@@ -155,3 +155,37 @@ def test_majority_baseline():
     assert argmax.status == WRONG
     zero = check_majority_baseline(lambda labels: 0.5)
     assert zero.status == WRONG and "expected 0.750" in str(zero)
+
+
+def test_swap_gap_solution_passes_and_wrong_tests_are_named():
+    from mtlab.exercises.pairs import check_swap_gap, mtlab_swap_gap
+
+    assert check_swap_gap(mtlab_swap_gap).status == DONE
+    assert check_swap_gap(stub).status == NOT_DONE
+
+    def no_swap(head, u, v):
+        return 0.0
+
+    def whole_pairs(head, u, v):
+        with torch.no_grad():
+            out, other = head(u, v), head(u.roll(1, 0), v.roll(1, 0))
+        score = lambda o: o[:, 1] - o[:, 0] if o.dim() == 2 else o  # noqa: E731
+        return (score(out).sum() - score(other).sum()).item()
+
+    def probabilities(head, u, v):
+        with torch.no_grad():
+            p = lambda o: torch.sigmoid(o) if o.dim() == 1 else o.softmax(-1)[:, 1]  # noqa: E731
+            return (p(head(u, v)).sum() - p(head(u, v.roll(1, 0))).sum()).item()
+
+    def classes(head, u, v):
+        with torch.no_grad():
+            c = lambda o: (o > 0).float() if o.dim() == 1 else o.argmax(-1).float()  # noqa: E731
+            return (c(head(u, v)).sum() - c(head(u, v.roll(1, 0))).sum()).item()
+
+    for answer, says in ((no_swap, "nothing was swapped"), (whole_pairs, "whole pairs")):
+        verdict = check_swap_gap(answer)
+        assert verdict.status == WRONG and says in str(verdict), str(verdict)
+    for answer in (probabilities, classes):
+        verdict = check_swap_gap(answer)
+        assert verdict.status == WRONG, str(verdict)
+    assert check_swap_gap(lambda head, u, v: torch.tensor(1.0)).status == WRONG

@@ -133,3 +133,56 @@ def check_majority_baseline(majority_baseline: Callable) -> list[str]:
                 )
             raise Wrong(f"for labels {labels} expected {want:.3f}, got {got:.3f}{hint}")
     return [f"right on {len(cases)} label lists, 2 and 3 classes"]
+
+
+def mtlab_swap_gap(head: torch.nn.Module, u: torch.Tensor, v: torch.Tensor) -> float:
+    """Total duplicate score of the pairs as given minus with v's partners shifted by one."""
+    with torch.no_grad():
+        given, swapped = head(u, v), head(u, v.roll(1, dims=0))
+    score = lambda out: out[:, 1] - out[:, 0] if out.dim() == 2 else out  # noqa: E731
+    return (score(given).sum() - score(swapped).sum()).item()
+
+
+@check("swap_gap")
+def check_swap_gap(swap_gap: Callable) -> list[str]:
+    """The swap test: zero for any head whose score is f(u) + g(v), non-zero for one that compares."""
+    torch.manual_seed(0)
+    additive = ParaphraseHead(6, variant="linear").eval()
+    comparing = ParaphraseHead(6).eval()
+    u, v = _pairs(batch=4, hidden=6, seed=2)
+    u, v = u.detach(), v.detach()
+    for name, head in (("the linear [u; v] head", additive), ("mtlab's comparing head", comparing)):
+        got = swap_gap(head, u, v)
+        want = mtlab_swap_gap(head, u, v)
+        if not isinstance(got, (int, float)):
+            raise Wrong(
+                f"for {name} it returned a {type(got).__name__}, expected a number (a float)"
+            )
+        if abs(got - want) <= 1e-4:
+            continue
+        if head is comparing and abs(got) < 1e-6:
+            raise Wrong(
+                "it gives 0 for a head that does compare its two inputs: either nothing was "
+                "swapped, or whole pairs were reordered (u and v together), which leaves "
+                "every head's total unchanged. Shift only v's rows: v.roll(1, dims=0)"
+            )
+        if head is additive:
+            raise Wrong(
+                f"for the linear [u; v] head (mistake 10) the gap should be 0, got {got:.4f}:"
+                " compare the raw scores (logit of 'duplicate' minus 'not'), not "
+                "probabilities or predicted classes, which are no sums of parts",
+                mistake=10,
+            )
+        raise Wrong(
+            f"for {name} expected a gap of {want:.4f}, got {got:.4f}: sum the duplicate "
+            "scores (logit 1 - logit 0) of the pairs as given, minus the same sum with "
+            "v.roll(1, dims=0)"
+        )
+    return ["0 for the linear [u; v] head (it cannot compare), non-zero for mtlab's head"]
+
+
+def use_swap_gap(swap_gap: Callable) -> Callable:
+    """The student's swap_gap, or mtlab's while the stub is unfilled."""
+    head = ParaphraseHead(6, variant="linear").eval()
+    u, v = (t.detach() for t in _pairs(batch=4, hidden=6))
+    return yours_or_mtlab("swap_gap", swap_gap, mtlab_swap_gap, lambda f: f(head, u, v))
