@@ -276,3 +276,32 @@ def test_use_sentiment_head_falls_back_and_says_so(capsys):
     assert use_sentiment_head(StubHead) is SentimentHead
     assert "not done yet: the cells below use mtlab's version" in capsys.readouterr().out
     assert use_sentiment_head(GoodHead) is GoodHead
+
+
+def test_confusion_solution_stub_and_wrong_normalisations():
+    from mtlab.exercises.sentiment import check_confusion, mtlab_confusion
+
+    def counts(labels, predictions, n):
+        matrix = torch.zeros(n, n)
+        for t, p in zip(labels.tolist(), predictions.tolist()):
+            matrix[t, p] += 1
+        return matrix
+
+    def stub(*_):
+        raise NotImplementedError()
+
+    assert check_confusion(mtlab_confusion).status == "done"
+    assert check_confusion(stub).status == "not done yet"
+    wrong = {
+        "columns sum to 1": lambda y, p, n: (
+            counts(y, p, n) / counts(y, p, n).sum(0, keepdim=True).clamp(min=1)
+        ),
+        "whole matrix sums to 1": lambda y, p, n: counts(y, p, n) / len(y),
+        "is nan": lambda y, p, n: counts(y, p, n) / counts(y, p, n).sum(1, keepdim=True),
+        "should be": lambda y, p, n: counts(y, p, n),
+        "expected (5, 5)": lambda y, p, n: counts(y, p, n)[:4],
+        "expected a (5, 5) tensor": lambda y, p, n: counts(y, p, n).tolist(),
+    }
+    for says, answer in wrong.items():
+        verdict = check_confusion(answer)
+        assert verdict.status == "wrong" and says in str(verdict), (says, str(verdict))

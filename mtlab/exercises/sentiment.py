@@ -203,3 +203,55 @@ def use_sentiment_head(head_class: type) -> type:
     """The student's head class, or mtlab's SentimentHead while the stub is unfilled."""
     return yours_or_mtlab("SentimentMLP", head_class, SentimentHead,
                           lambda cls: cls(8)(torch.randn(2, 8)))  # fmt: skip
+
+
+def mtlab_confusion(
+    labels: torch.Tensor, predictions: torch.Tensor, n_classes: int
+) -> torch.Tensor:
+    """Row i, column j: the share of class-i examples predicted as j (rows of absent classes 0)."""
+    counts = torch.zeros(n_classes, n_classes)
+    counts.index_put_((labels, predictions), torch.ones(len(labels)), accumulate=True)
+    return counts / counts.sum(1, keepdim=True).clamp(min=1)
+
+
+@check("confusion")
+def check_confusion(confusion: Callable) -> list[str]:
+    """A row-normalised confusion matrix: per-class accuracy on its diagonal."""
+    labels = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2, 2, 4])
+    predictions = torch.tensor([0, 1, 0, 1, 2, 2, 2, 1, 0, 4])
+    got = confusion(labels, predictions, 5)
+    want = mtlab_confusion(labels, predictions, 5)
+    if not isinstance(got, torch.Tensor):
+        raise Wrong(f"it returned a {type(got).__name__}, expected a (5, 5) tensor")
+    if got.shape != (5, 5):
+        raise Wrong(f"shape {tuple(got.shape)}, expected (5, 5): one row and one column per class")
+    got = got.float()
+    if torch.isnan(got).any():
+        raise Wrong(
+            "row 3 (a class with no examples) is nan: divide by the row count, but leave "
+            "rows without examples at 0 (e.g. .clamp(min=1) on the counts)"
+        )
+    if torch.allclose(got, want.T, atol=1e-6) or torch.allclose(
+        got, _by_columns(labels, predictions)
+    ):
+        raise Wrong(
+            "the columns sum to 1, not the rows: rows are the true classes, so normalise "
+            "each row by its own count (sum over dim=1)"
+        )
+    if torch.allclose(got.sum(), torch.tensor(1.0)):
+        raise Wrong(
+            "the whole matrix sums to 1: that is each cell's share of all examples; "
+            "normalise each row by its own count instead"
+        )
+    if not torch.allclose(got, want, atol=1e-6):
+        raise Wrong(
+            f"row 0 (3 examples: predicted 0, 1, 0) should be {want[0].tolist()}, "
+            f"got {got[0].tolist()}"
+        )
+    return ["rows sum to 1 (0 for a class without examples); diagonal = per-class accuracy"]
+
+
+def _by_columns(labels: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
+    counts = torch.zeros(5, 5)
+    counts.index_put_((labels, predictions), torch.ones(len(labels)), accumulate=True)
+    return counts / counts.sum(0, keepdim=True).clamp(min=1)
