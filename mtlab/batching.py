@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-SCHEDULES = ("round_robin", "proportional", "annealed")
+SCHEDULES = ("round_robin", "proportional", "annealed", "sqrt")
 ANNEAL_TO = 0.2  # the exponent annealed sampling ends at: near uniform (Stickland & Murray 2019)
 
 
@@ -127,6 +127,8 @@ class MultitaskBatches:
     - "annealed": each step draws its task with probability proportional to size**alpha,
       alpha falling from 1 (proportional) to ANNEAL_TO (near uniform) over the pass: a task
       ten times larger than the others dominates early, and the small ones are not starved.
+    - "sqrt": each step draws its task with probability proportional to sqrt(size), the same
+      at every step: a run cut short by a time budget still mixes every task in.
     """
 
     def __init__(
@@ -147,9 +149,10 @@ class MultitaskBatches:
         if self.schedule == "round_robin":
             return [tasks[i % len(tasks)] for i in range(len(self))]
         sizes = [len(self.loaders[task]) for task in tasks]
-        if self.schedule == "annealed":
+        if self.schedule in ("annealed", "sqrt"):
             steps = len(self)
-            alphas = [1 - (1 - ANNEAL_TO) * t / max(1, steps - 1) for t in range(steps)]
+            alphas = ([1 - (1 - ANNEAL_TO) * t / max(1, steps - 1) for t in range(steps)]
+                      if self.schedule == "annealed" else [0.5] * steps)  # fmt: skip
             return [self.rng.choices(tasks, [n**a for n in sizes])[0] for a in alphas]
         order = [task for task, n in zip(tasks, sizes) for _ in range(n)]
         self.rng.shuffle(order)
@@ -160,7 +163,7 @@ class MultitaskBatches:
         for task in self.task_order():
             try:
                 batch = next(iterators[task])
-            except StopIteration:  # round robin, annealed: this task ran out, start it again
+            except StopIteration:  # round robin, annealed, sqrt: this task ran out, start again
                 iterators[task] = iter(self.loaders[task])
                 batch = next(iterators[task])
             yield task, batch

@@ -116,3 +116,12 @@ def test_annealed_order_is_seeded_and_restarts_tasks_that_run_out():
         == MultitaskBatches(_loaders({"a": 4, "b": 40}), "annealed", seed=5).task_order()
     )
     assert len(list(batches)) == 22
+
+
+def test_sqrt_sampling_mixes_every_task_in_from_the_first_steps():
+    sizes = {"quora": 2000, "sst": 200, "sts": 200}
+    order = MultitaskBatches(_loaders(sizes), "sqrt", seed=0).task_order()
+    first = Counter(order[:100])
+    assert first["sst"] > 5 and first["sts"] > 5 and first["quora"] > 40  # sqrt(10) : 1 : 1
+    whole = Counter(order)
+    assert 0.5 < whole["quora"] / len(order) < 0.7
