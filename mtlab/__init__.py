@@ -3,6 +3,7 @@
 The pieces, one module per idea, in the order the notebooks meet them:
 
 - `mtlab.tasks`         the task table: files, columns, labels, metric, head of each task
+- `mtlab.tsv`           the file format: one record per line, strict csv, the header's columns
 - `mtlab.reader`        read a task's file (or rows in memory), reporting every bad row
 - `mtlab.data`          which folder and file; labelled / unlabelled dataset classes
 - `mtlab.batching`      batches, and one stream of steps over several tasks

@@ -10,8 +10,6 @@ every row it cannot use (file and line), so that nothing is dropped silently.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import math
 import re
 import sys
@@ -23,14 +21,10 @@ from pathlib import Path
 import pandas as pd
 
 from mtlab.tasks import Task, get_task
+from mtlab.tsv import BadLine, DataFormatError, check_is_file, locate_columns, read_lines
 
 # Delimiters that a header without tabs may have been written with, named for messages.
-OTHER_DELIMITERS: dict[str, str] = {",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
 MAX_LINES_IN_SUMMARY = 5
-
-
-class DataFormatError(ValueError):
-    """A data file cannot be used as a whole, or has a bad row and strict=True was asked for."""
 
 
 @dataclass(frozen=True)
@@ -46,10 +40,6 @@ class RowProblem:
         return f"{self.path.name} {self.unit} {self.line}: {self.problem}"
 
 
-class _BadRow(Exception):
-    """Raised inside the parser for a row that must be skipped; the message says why."""
-
-
 def read_task_file(
     path: str | Path, task: str | Task, *, labelled: bool, strict: bool = False
 ) -> tuple[list[dict], list[RowProblem]]:
@@ -60,33 +50,19 @@ def read_task_file(
     """
     spec = get_task(task)
     path = Path(path)
-    _check_is_file(path)
+    check_is_file(path)
     needed = _needed_columns(spec, labelled)
-    rows = _read_rows(path)
+    rows = read_lines(path)
     first = next(rows, None)
     if first is None:
         raise DataFormatError(f"{path.name} is empty: expected a tab-separated header {needed}")
-    if isinstance(first[1], _BadRow) or not any(field.strip() for field in first[1]):
-        why = "is blank" if not isinstance(first[1], _BadRow) else f"is not a header: {first[1]}"
+    if isinstance(first[1], BadLine) or not any(field.strip() for field in first[1]):
+        why = "is blank" if not isinstance(first[1], BadLine) else f"is not a header: {first[1]}"
         raise DataFormatError(f"{path.name} line 1 {why}; expected the header, tab-separated "
                               f"columns {needed}, on the first line")  # fmt: skip
     header = [name.strip() for name in first[1]]
-    columns = _locate_columns(path, header, needed)
+    columns = locate_columns(path, header, needed)
     return _parse_rows(rows, path, "line", header, columns, spec, labelled, strict)
-
-
-def _check_is_file(path: Path) -> None:
-    """A missing file, a folder, a dangling or looping link: each named for what it is."""
-    if path.is_symlink() and not path.exists():
-        raise DataFormatError(f"{path} is a symbolic link that leads nowhere (its target is "
-                              "missing, or the link loops back on itself); expected a data file")  # fmt: skip
-    if path.is_dir():
-        raise DataFormatError(f"{path} is a folder; expected the data file {path.name} there")
-    if not path.is_file():
-        raise DataFormatError(
-            f"{path.name} not found in {path.parent}. Set MTLAB_DATA_DIR to the folder with "
-            "the course's data files, or copy those files into the project's data/ folder."
-        )
 
 
 def read_task_rows(
@@ -122,7 +98,7 @@ def _needed_columns(spec: Task, labelled: bool) -> list[str]:
 
 
 def _parse_rows(
-    rows: Iterator[tuple[int, list[str] | _BadRow]], path: Path, unit: str, header: list[str],
+    rows: Iterator[tuple[int, list[str] | BadLine]], path: Path, unit: str, header: list[str],
     columns: dict[str, int], spec: Task, labelled: bool, strict: bool,
 ) -> tuple[list[dict], list[RowProblem]]:  # fmt: skip
     """Every row through _parse_row; bad ones skipped and reported (or raised when strict)."""
@@ -131,15 +107,15 @@ def _parse_rows(
     first_line_of_id: dict[str, int] = {}
     for line, fields in rows:
         try:
-            if isinstance(fields, _BadRow):
+            if isinstance(fields, BadLine):
                 raise fields
             if [field.strip() for field in fields] == header:
-                raise _BadRow("a copy of the header row (were two files joined into one?)")
+                raise BadLine("a copy of the header row (were two files joined into one?)")
             example = _parse_row(fields, len(header), columns, spec, labelled)
             if example["id"] in first_line_of_id:
                 earlier = first_line_of_id[example["id"]]
-                raise _BadRow(f"duplicate id {example['id']!r} (first seen on {unit} {earlier})")
-        except _BadRow as bad:
+                raise BadLine(f"duplicate id {example['id']!r} (first seen on {unit} {earlier})")
+        except BadLine as bad:
             problem = RowProblem(path, line, str(bad), unit)
             if strict:
                 raise DataFormatError(f"{problem} (strict=True; strict=False skips it)") from None
@@ -162,121 +138,12 @@ def _parse_rows(
     return examples, problems
 
 
-def _read_rows(path: Path) -> Iterator[tuple[int, list[str] | _BadRow]]:
-    """Yield (line number, fields) per line, or (line number, _BadRow) for a line that is not
-    a clean tab-separated record.
-
-    Every record of these files is one line, so the file is split on newlines first and each
-    line parsed on its own with the csv module in strict mode (quoted fields may hold tabs and
-    doubled quotes): a broken line costs that line only, and line numbers are an editor's.
-    """
-    raw = path.read_bytes()
-    text = _decode(path, raw)
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()  # the newline that ends the last line
-    for number, line in enumerate(lines, 1):
-        try:
-            yield (
-                number,
-                _fields(line.removesuffix("\r"), lines[number] if number < len(lines) else None),
-            )
-        except _BadRow as bad:
-            yield number, bad
-
-
-def _decode(path: Path, raw: bytes) -> str:
-    """UTF-8 text, or an error that says what the bytes look like instead."""
-    if (
-        raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-        or raw[:2000].count(0) > len(raw[:2000]) // 10
-    ):
-        raise DataFormatError(f"{path.name}: UTF-16 or binary data (NUL bytes at the start); "
-                              "expected a UTF-8 tab-separated text file: save it as UTF-8")  # fmt: skip
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise DataFormatError(
-            f"{path.name} line {line}: not UTF-8 text (byte {raw[error.start]:#x}); "
-            "expected a UTF-8 tab-separated file"
-        ) from None
-
-
-def _fields(line: str, next_line: str | None) -> list[str]:
-    """One line's tab-separated fields; a line the csv module refuses raises _BadRow, in words."""
-    if "\r" in line:
-        raise _BadRow("a carriage return (\\r) in the middle of the line: each row must be one "
-                      "line ending in \\n (or \\r\\n)")  # fmt: skip
-    try:
-        return next(csv.reader([line], delimiter="\t", strict=True), [])
-    except csv.Error as error:
-        message = str(error)
-    if "unexpected end of data" in message:
-        closes = next_line is not None and next_line.count('"') % 2 == 1
-        raise _BadRow("a quoted field holds a line break (its quote closes on the next line): each "
-                      "row must be one line, remove the line break" if closes else
-                      "a quote opened on this line is never closed: remove it, or close it (a "
-                      'quote inside a quoted field is written "")')  # fmt: skip
-    if "expected after" in message:
-        raise _BadRow('a field starts with a quote but goes on after the closing quote (as in '
-                      '"Hello" he said): quote the whole field and double the quotes inside it, '
-                      'or remove the quotes')  # fmt: skip
-    if "field larger than field limit" in message:
-        raise _BadRow(f"a field longer than {csv.field_size_limit():,} characters")
-    raise _BadRow(f"not a clean tab-separated line ({message})")
-
-
-def _locate_columns(path: Path, header: list[str], needed: list[str]) -> dict[str, int]:
-    """Find each needed column by name, since test-student files have an extra index column."""
-    delimiter = _other_delimiter(header, needed)
-    if delimiter:
-        raise DataFormatError(
-            f"{path.name} line 1: header looks {OTHER_DELIMITERS[delimiter]}-separated; "
-            f"expected tab-separated columns {needed}, found {_short(header[0])}"
-        )
-    missing = [name for name in needed if name not in header]
-    if missing:
-        raise DataFormatError(
-            f"{path.name} line 1: header lacks column(s) {missing}; expected columns "
-            f"{needed}, found {_short(header)}"
-        )
-    for name in needed:
-        positions = [str(index + 1) for index, found in enumerate(header) if found == name]
-        if len(positions) > 1:
-            raise DataFormatError(
-                f"{path.name} line 1: header names column {name!r} more than once, as fields "
-                f"{', '.join(positions[:-1])} and {positions[-1]}; expected each of {needed} "
-                f"once, found {_short(header)}"
-            )
-    return {name: header.index(name) for name in needed}
-
-
-def _short(value, limit: int = 200) -> str:
-    """repr(value), cut to `limit` characters: a binary file's "header" can be huge."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 5] + " ...]"
-
-
-def _other_delimiter(header: list[str], needed: list[str]) -> str | None:
-    """Guess the delimiter of a header with no tab: the one that splits out most needed names."""
-    if len(header) != 1:
-        return None
-    candidates = [delimiter for delimiter in OTHER_DELIMITERS if delimiter in header[0]]
-
-    def fit(delimiter: str) -> tuple[int, int]:
-        parts = [part.strip() for part in header[0].split(delimiter)]
-        return sum(name in parts for name in needed), len(parts)
-
-    return max(candidates, key=fit, default=None)
-
-
 def _parse_row(
     fields: list[str], width: int, columns: dict[str, int], spec: Task, labelled: bool
 ) -> dict:
-    """Turn one row into an example dict, or raise _BadRow listing everything wrong with it."""
+    """Turn one row into an example dict, or raise BadLine listing everything wrong with it."""
     if len(fields) != width:
-        raise _BadRow(f"expected {width} tab-separated fields, found {len(fields)}")
+        raise BadLine(f"expected {width} tab-separated fields, found {len(fields)}")
     issues = []
     example: dict = {"id": fields[columns[spec.id_column]].strip()}
     if not _visible(example["id"]):
@@ -288,10 +155,10 @@ def _parse_row(
     if labelled:
         try:
             example["label"] = _parse_label(fields[columns[spec.label_column]], spec)
-        except _BadRow as bad:
+        except BadLine as bad:
             issues.append(str(bad))
     if issues:
-        raise _BadRow("; ".join(issues))
+        raise BadLine("; ".join(issues))
     return example
 
 
@@ -321,9 +188,9 @@ def _parse_label(text: str, spec: Task) -> int | float:
     column, expected = spec.label_column, spec.describe_labels()
     text = text.strip()
     if not text:
-        raise _BadRow(f"blank label in column {column!r} (expected {expected})")
+        raise BadLine(f"blank label in column {column!r} (expected {expected})")
     if not PLAIN_NUMBER.fullmatch(text):
-        raise _BadRow(f"non-numeric label {text!r} in column {column!r} (expected {expected}); "
+        raise BadLine(f"non-numeric label {text!r} in column {column!r} (expected {expected}); "
                       "a label is written in plain ASCII digits")  # fmt: skip
     value = float(text)
     if spec.is_classification:
@@ -331,7 +198,7 @@ def _parse_label(text: str, spec: Task) -> int | float:
             return int(value)
     elif spec.score_range[0] <= value <= spec.score_range[1]:
         return value
-    raise _BadRow(f"label {text!r} in column {column!r} is out of range: expected {expected}")
+    raise BadLine(f"label {text!r} in column {column!r} is out of range: expected {expected}")
 
 
 def _print_summary(path: Path, problems: list[RowProblem]) -> None:
