@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup run test test-unit test-notebooks test-browser lint format clean notebooks student bench ablate
+.PHONY: setup run test test-unit test-notebooks test-browser lint format clean notebooks student bench bench-quora ablate
 
 setup: $(VENV)/.installed
 
@@ -58,6 +58,10 @@ student: setup
 ## speed against naive baselines, measured in the same run (uses $MTLAB_DATA_DIR if set)
 bench: setup
 	$(PY) -m mtlab.bench
+
+## a course-size Quora (141,506 pairs, in memory) under a 2-minute finetune budget (uses $MTLAB_DATA_DIR)
+bench-quora: setup
+	$(PY) scripts/bench_course_quora.py --budget-minutes 2 --schedule sqrt
 
 ## one change at a time on the frozen encoder: heads, epochs, lr, schedule, dropout (uses $MTLAB_DATA_DIR)
 ablate: setup
