@@ -52,7 +52,8 @@ def prediction_explorer(
 
     def update(_=None) -> None:
         answers = predict_all(model, box1.value, box2.value)
-        rows = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in answers.items())
+        rows = "".join(f"<tr><td><b>{task}</b> ({get_task(task).head})</td><td>{escape(answer)}</td></tr>"
+                       for task, answer in answers.items())  # fmt: skip
         result.value = f"<table>{rows}</table>"
 
     box1.observe(update, names="value")

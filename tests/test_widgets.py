@@ -61,3 +61,9 @@ def test_trace_stepper_on_a_cut_graph_says_there_is_nothing_to_trace():
     trace = trace_backward(layer(torch.randn(2, 3)).detach().sum(), layer)
     slider, page = trace_stepper(trace).children
     assert slider.disabled and "no grad_fn" in page.value and "does not reach: 2" in page.value
+
+
+def test_explorer_names_each_task_and_its_kind_of_head(tiny_model):
+    _, _, result = prediction_explorer(tiny_model).children
+    for words in ("sst</b> (sentiment)", "quora</b> (paraphrase)", "sts</b> (similarity)"):
+        assert words in result.value
