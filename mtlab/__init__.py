@@ -23,6 +23,8 @@ The pieces, one module per idea, in the order the notebooks meet them:
 - `mtlab.experiment`    the full pretrain -> finetune run behind `python -m mtlab`
 - `mtlab.plots`, `mtlab.widgets`  pictures and interactive tools for the notebooks
 - `mtlab.interference`  how much the tasks' gradients agree (notebook 06)
+- `mtlab.submission`    the course's prediction files; `python -m mtlab submit`
+- `mtlab.exercises`     the notebooks' exercise checks, one module per notebook topic
 - `mtlab.download`      fetch the course's files (`python -m mtlab download`)
 - `mtlab.manifest`      the course files' git blob ids and sizes
 - `mtlab.bench`         speed against naive loops (`python -m mtlab.bench`)

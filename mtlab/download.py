@@ -3,18 +3,12 @@
     python -m mtlab download                    # from the course repository into data/
     python -m mtlab download --base-url https://mirror.example/data/ --manifest mirror.json
 
-The address is --base-url, else $MTLAB_DATA_URL, else COURSE_URL, the course's repository
-(gpoesia/minbert-default-final-project, branch main, folder data/). Each file is fetched into
-``<name>.part``, resumed with an HTTP Range request after an interruption, checked against
-the manifest (mtlab.manifest) and only then renamed, so a file under its real name is complete
-and correct; files already correct are skipped. The manifest holds git blob ids (`git hash-object FILE`: the sha1 of
-``b"blob <size>\\0" + bytes``), the ids the repository itself records; a wrong file is deleted
-and both ids named. A mirror with other files gives --manifest FILE.json, ``{"name":
-{"git_blob": "<40 hex>", "size": N}}`` ("sha256" instead of "git_blob" also accepted, "size"
-optional), whose entries replace the built-in ones. So that a broken or hostile server can
-neither fill the disk nor hang the command, it may send at most the manifest's size
-(64 MiB where unknown; see mtlab.manifest), within --deadline seconds per file, never pausing
-past TIMEOUT_S. Bad arguments fail before any network work. Uses the standard library and tqdm.
+The address is --base-url, else $MTLAB_DATA_URL, else COURSE_URL (the course's repository).
+Each file goes to ``<name>.part``, is resumed with an HTTP Range request after an
+interruption, is checked against the manifest (`mtlab.manifest`: git blob ids) and only then
+renamed: a file under its real name is complete and correct. A broken or hostile server can
+neither fill the disk (at most the manifest's size) nor hang the command (--deadline per
+file, TIMEOUT_S per read). Bad arguments fail before any network work.
 """
 
 from __future__ import annotations
