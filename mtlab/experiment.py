@@ -23,7 +23,7 @@ from mtlab.evaluation import evaluate, write_predictions
 from mtlab.feature_cache import FeatureCache, default_cache_dir
 from mtlab.model import TASKS, MultitaskBert
 from mtlab.plots import plot_comparison
-from mtlab.submission import output_file
+from mtlab.submission import output_file, submit
 from mtlab.tasks import get_task
 from mtlab.training import TrainConfig, all_sentences, set_seed, train
 
@@ -175,6 +175,9 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         name = get_task(task).files.get("test")
         if name and task not in test_sets:
             say(f"note: no {name} in {source.path}: no {task} test predictions")
+    if len(test_sets) == len(TASKS):  # all six course files: check them and zip them to hand in
+        submit(out / "predictions", source.path, out / "submission.zip")
+        written.append("submission.zip")
     table = comparison_table(metrics)
     history = pd.concat(histories, ignore_index=True)
     history.to_csv(out / "history.csv", index=False)

@@ -35,9 +35,12 @@ def run(tmp_path_factory, tokenizer):
     return out
 
 
-def test_a_run_writes_the_six_files_in_the_course_layout(run, capsys):
+def test_a_run_writes_the_six_files_in_the_course_layout_and_the_zip(run, capsys):
     predictions = run / "predictions"
     assert sorted(p.name for p in predictions.iterdir()) == SIX
+    assert sorted(zipfile.ZipFile(run / "submission.zip").namelist()) == [
+        f"predictions/{n}" for n in SIX
+    ]
     text = (predictions / "sts-test-output.csv").read_text()
     assert text.startswith("id \t Predicted_Similiary \n")  # the course's header, its spelling
     first = text.splitlines()[1]
@@ -90,7 +93,7 @@ def test_a_data_folder_without_a_test_file_writes_the_rest(tmp_path, tiny_folder
     assert written == [n for n in SIX if n != "para-test-output.csv"]
     for name in written:
         assert f"predictions/{name}" in printed
-    assert "para-test-output" not in printed
+    assert "para-test-output" not in printed and "submission.zip" not in printed
 
 
 def test_course_file_names():
