@@ -39,6 +39,7 @@ class Node:
     depth: int  # how many steps back from the loss
     parameter: str | None = None  # the parameter's name, for AccumulateGrad nodes
     inputs: list[int] = field(default_factory=list)
+    leaf_only: bool = False  # an AccumulateGrad for a tensor that is not one of the model's
 
 
 @dataclass
@@ -121,7 +122,9 @@ class BackwardTrace:
         for k in keys:
             node = self.nodes[k]
             label = node.parameter or node.name.replace("Backward0", "")
-            color = "#c8e6c9" if node.parameter else "#e3f2fd"
+            # green: a model parameter; orange: a leaf that is no parameter (a copy cut off
+            # from the graph, say), whose .grad trains nothing; blue: an operation
+            color = "#ffe0b2" if node.leaf_only else "#c8e6c9" if node.parameter else "#e3f2fd"
             ax.text(*pos[k], label, ha="center", va="center", fontsize=7, zorder=2,
                     bbox=dict(boxstyle="round", fc=color, ec="0.5"))  # fmt: skip
         ax.set_xlim(min(x for x, _ in pos.values()) - 1, max(x for x, _ in pos.values()) + 1)
@@ -143,6 +146,7 @@ def trace_backward(output: torch.Tensor, model: nn.Module | None = None) -> Back
             node = nodes[id(fn)]
             if hasattr(fn, "variable"):  # AccumulateGrad: where a parameter's .grad is written
                 node.parameter = names.get(id(fn.variable), f"tensor{tuple(fn.variable.shape)}")
+                node.leaf_only = bool(names) and id(fn.variable) not in names
             for child, _ in fn.next_functions:
                 if child is None:
                     continue
@@ -185,20 +189,26 @@ def gradient_report(model: nn.Module) -> pd.DataFrame:
 
 
 def plot_gradient_flow(model: nn.Module, ax=None, title: str = "gradient norm per parameter"):
-    """Bar per parameter (log scale); red x where a trainable one got no gradient, grey if frozen."""
+    """A dot per parameter (log scale); red x at the top where a trainable one got no gradient."""
     report = gradient_report(model)
     if ax is None:
         _, ax = plt.subplots(figsize=(max(6, 0.18 * len(report)), 3.5))
     x = range(len(report))
     ok = report["status"] == "ok"
-    ax.bar([i for i in x if ok[i]], report.loc[ok, "grad_norm"].clip(lower=1e-12), color="tab:blue")
-    floor = report.loc[ok, "grad_norm"].min() if ok.any() else 1.0
+    # Dots, not bars: a bar on a log axis grows from an arbitrary floor, so its length
+    # says nothing (a 10x gap looked like a few percent); a dot's height is the value.
+    ax.plot([i for i in x if ok[i]], report.loc[ok, "grad_norm"].clip(lower=1e-12), "o",
+            color="tab:blue", markersize=4, label="‖grad‖")  # fmt: skip
+    ax.grid(axis="y", which="major", color="0.9")
+    # No dot for a parameter without a gradient: a mark in a strip above the plot, apart from the
+    # bars, so "no gradient" never looks like a tiny one at the bottom of the log axis.
     for status, style in {
         "NO GRAD": dict(marker="x", color="red"),
         "frozen": dict(marker="s", color="0.6"),
     }.items():
         idx = [i for i in x if report["status"][i] == status]
-        ax.scatter(idx, [floor] * len(idx), label=f"{status} ({len(idx)})", zorder=3, **style)
+        ax.scatter(idx, [1.03] * len(idx), transform=ax.get_xaxis_transform(), clip_on=False,
+                   label=f"{status} ({len(idx)}, marked at the top)", zorder=3, **style)  # fmt: skip
     ax.set_yscale("log")
     ax.set_xticks(list(x), report["parameter"], rotation=90, fontsize=6)
     ax.set_ylabel("‖grad‖")

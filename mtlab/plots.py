@@ -33,26 +33,39 @@ def plot_comparison(table: pd.DataFrame, path: str | Path | None = None, title: 
     return fig
 
 
-def plot_history(history: pd.DataFrame, path: str | Path | None = None):
+def plot_history(history: pd.DataFrame, path: str | Path | None = None, *, overlay: bool = False):
     """Training loss per task against steps, one panel per task (losses differ in scale).
 
-    Where the history has dev scores (train with dev_sets), they appear dotted on a
-    second axis: a loss that keeps falling while dev stalls is overfitting.
+    Phases follow one another on the step axis (finetune starts where pretrain ended, a dashed
+    line between them); `overlay=True` draws them over the same steps instead, to compare runs.
+    Dev scores (train with dev_sets) appear on a second axis with a marker per phase, on a
+    fixed 0-1 scale, so a change in the third decimal does not look like a trend.
     """
     tasks = list(dict.fromkeys(history["task"]))
+    offsets, start = {}, 0
+    for phase in dict.fromkeys(history["phase"]):
+        offsets[phase] = 0 if overlay else start
+        start += int(history.loc[history["phase"] == phase, "step"].max())
     fig, axes = plt.subplots(1, len(tasks), figsize=(4 * len(tasks), 3), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         rows = history[history["task"] == task]
         for phase, part in rows.dropna(subset=["loss"]).groupby("phase", sort=False):
-            ax.plot(part["step"], part["loss"], label=phase)
+            ax.plot(part["step"] + offsets[phase], part["loss"], label=phase)
+        for offset in list(offsets.values())[1:] if not overlay else []:
+            ax.axvline(offset, color="0.6", ls="--", lw=0.8)
         ax.set_title(task)
-        ax.set_xlabel("step")
+        ax.set_xlabel(
+            "step" if overlay or len(offsets) == 1 else "step (" + ", then ".join(offsets) + ")"
+        )
         ax.set_ylabel("training loss")
         ax.legend(fontsize=8)
         if "dev" in rows and rows["dev"].notna().any():
             dev_ax = ax.twinx()
-            for _phase, part in rows.dropna(subset=["dev"]).groupby("phase", sort=False):
-                dev_ax.plot(part["step"], part["dev"], ":o", markersize=3, color="gray")
+            scored = rows.dropna(subset=["dev"])
+            for (phase, part), marker in zip(scored.groupby("phase", sort=False), "osd^v"):
+                dev_ax.plot(part["step"] + offsets[phase], part["dev"], ":", marker=marker,
+                            markersize=4, color="gray", label=f"dev, {phase}")  # fmt: skip
+            dev_ax.set_ylim(min(0.0, scored["dev"].min() - 0.05), 1.0)
             dev_ax.set_ylabel("dev score (dotted)")
     fig.tight_layout()
     if path is not None:

@@ -190,3 +190,31 @@ def test_checker_takes_the_expected_output_from_the_task_table():
     assert check_head(SentimentHead(8, n_classes=2, task="cfimdb"), "cfimdb", hidden=8).ok
     five = check_head(SentimentHead(8), "cfimdb", hidden=8)  # 5 logits for a 2-class task
     assert not five.ok and "expected (B, 2) float logits, or (B,) for a single-logit" in str(five)
+
+
+def test_gradient_flow_marks_missing_gradients_apart_from_the_bars():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mtlab import plot_gradient_flow
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 1))
+    model[1](torch.randn(2, 3)).sum().backward()  # the first layer gets no gradient
+    ax = plot_gradient_flow(model)
+    (missing, _frozen) = ax.collections
+    assert [tuple(p) for p in missing.get_offsets()] == [(0.0, 1.03), (1.0, 1.03)]
+    assert missing.get_transform() is not ax.transData  # axes fraction, not a gradient value
+    assert "marked at the top" in missing.get_label()
+
+
+def test_a_cut_leaf_is_drawn_apart_from_the_parameters():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    layer = torch.nn.Linear(3, 2)
+    cut = torch.tensor(layer(torch.randn(4, 3)).tolist(), requires_grad=True)  # a copy, cut off
+    trace = trace_backward((cut * 2).sum(), layer)
+    (leaf,) = [n for n in trace.nodes.values() if n.parameter]
+    assert leaf.leaf_only and leaf.parameter == "tensor(4, 2)"
+    colors = {t.get_text(): t.get_bbox_patch().get_facecolor() for t in trace.plot().texts}
+    assert colors["tensor(4, 2)"] != matplotlib.colors.to_rgba("#c8e6c9")

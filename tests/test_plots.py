@@ -43,3 +43,29 @@ def test_comparison_chart_has_a_bar_per_task_and_phase(tmp_path):
     heights = sorted(round(p.get_height(), 2) for p in fig.axes[0].patches if p.get_height() > 0)
     assert heights == [0.4, 0.45, 0.8, 0.8, 0.82, 0.85]
     assert (tmp_path / "chart.png").stat().st_size > 10_000
+
+
+def two_phases() -> pd.DataFrame:
+    rows = [dict(phase=p, step=s, task="sst", loss=1 / s) for p in ("pretrain", "finetune")
+            for s in range(1, 11 if p == "pretrain" else 4)]  # fmt: skip
+    rows += [dict(phase="pretrain", step=10, task="sst", dev=0.9552),
+             dict(phase="finetune", step=3, task="sst", dev=0.9558)]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_finetune_follows_pretrain_on_the_step_axis_unless_overlaid():
+    fig = plot_history(two_phases())
+    pre, fine = fig.axes[0].get_lines()[:2]
+    assert list(fine.get_xdata()) == [11, 12, 13]  # after pretrain's 10 steps, not over them
+    assert any(list(line.get_xdata()) == [10, 10] for line in fig.axes[0].get_lines())  # boundary
+    assert "pretrain, then finetune" in fig.axes[0].get_xlabel()
+    overlaid = plot_history(two_phases(), overlay=True)
+    assert list(overlaid.axes[0].get_lines()[1].get_xdata()) == [1, 2, 3]
+
+
+def test_dev_scores_get_a_marker_per_phase_on_a_fixed_scale():
+    fig = plot_history(two_phases())
+    dev_ax = next(ax for ax in fig.axes if ax.get_ylabel().startswith("dev"))
+    markers = [line.get_marker() for line in dev_ax.get_lines()]
+    assert len(set(markers)) == 2
+    assert dev_ax.get_ylim() == (0.0, 1.0)  # 0.9552 vs 0.9558 is no trend
