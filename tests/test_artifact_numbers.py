@@ -1,0 +1,58 @@
+"""Course-data numbers in prose come from artifacts: each marked number matches its file.
+
+A number measured on the course data is written in markdown as a link to the artifact and the
+key it comes from: `[0.435](../results/minilm-full/results.json "metrics.pretrain.sst")`. This
+test finds every such link in the notebooks and READMEs and checks the number against the file,
+rounded to the digits the prose shows. Change a number in the prose, and this test fails.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).parents[1]
+MARKER = re.compile(r'\[(-?\d+(?:\.\d+)?)\]\(((?:\.\./)?results/[^ )]+\.json) "([^"]+)"\)')
+
+
+def markdown_sources() -> list[tuple[str, Path, str]]:
+    """(where, folder links are relative to, markdown text) for every notebook cell and README."""
+    sources = []
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "markdown":
+                sources.append((f"{path.name} cell {index}", path.parent, cell.source))
+    for readme in (ROOT / "README.md", ROOT / "notebooks" / "README.md"):
+        sources.append((str(readme.relative_to(ROOT)), readme.parent, readme.read_text()))
+    return sources
+
+
+MARKED = [(where, folder, *match.groups()) for where, folder, text in markdown_sources()
+          for match in MARKER.finditer(text)]  # fmt: skip
+
+
+def lookup(data, key: str):
+    for part in key.split("."):
+        data = data[part]
+    return data
+
+
+def check(number: str, folder: Path, path: str, key: str) -> None:
+    value = lookup(json.loads((folder / path).read_text()), key)
+    decimals = len(number.split(".")[1]) if "." in number else 0
+    assert round(float(value), decimals) == float(number), f"{path} {key} is {value}"
+
+
+@pytest.mark.parametrize("where, folder, number, path, key", MARKED, ids=[m[0] for m in MARKED])
+def test_each_marked_number_matches_its_artifact(where, folder, number, path, key):
+    check(number, folder, path, key)
+
+
+def test_there_are_marked_numbers_and_a_changed_one_fails():
+    assert len(MARKED) >= 9
+    where, folder, number, path, key = MARKED[0]
+    changed = f"{float(number) + 0.01:.{len(number.split('.')[1]) if '.' in number else 0}f}"
+    with pytest.raises(AssertionError):
+        check(changed, folder, path, key)
