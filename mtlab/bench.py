@@ -15,6 +15,7 @@ Each figure is measured next to its baseline in the same run, on the same data:
 from __future__ import annotations
 
 import argparse
+import platform
 import tempfile
 import time
 from pathlib import Path
@@ -148,6 +149,22 @@ def operation_kinds(model: MultitaskBert, dataset, steps: int, batch_size: int) 
     return table.sort_values("share", ascending=False, ignore_index=True)
 
 
+def describe_cpu() -> str:
+    """The processor's name and its bf16 hardware (timings depend on both), from /proc/cpuinfo."""
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                elif line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    bf16 = [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
+    return f"{name}, bf16 units: {', '.join(bf16) if bf16 else 'none'}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m mtlab.bench", description=__doc__)
     parser.add_argument("--rows", type=int, default=600, help="training rows per task")
@@ -196,6 +213,7 @@ def main(argv: list[str] | None = None) -> None:
                  f"x {hidden} x {4 * hidden}", peak / 1e9, at_shape / 1e9, at_shape / peak))  # fmt: skip
 
     table = pd.DataFrame(rows, columns=["figure", "baseline", "mtlab", "ratio"])
+    print(f"machine: {describe_cpu()}; torch {torch.__version__}")
     print(
         f"data: {source.reason}; {args.rows} rows per task; torch threads {torch.get_num_threads()}"
     )

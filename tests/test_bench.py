@@ -45,3 +45,10 @@ def test_flops_per_token_counts_weights_not_embeddings(tiny_encoder):
         p.numel() for n, p in tiny_encoder.bert.named_parameters() if "embeddings" not in n
     )
     assert 6 * layer_weights < per_token < 6 * layer_weights * 1.5
+
+
+def test_the_bench_names_the_cpu_and_its_bf16_units():
+    from mtlab.bench import describe_cpu
+
+    text = describe_cpu()
+    assert "bf16 units: " in text and text.split(",")[0].strip()
