@@ -16,8 +16,10 @@ Whatever the file calls its text columns, an example is always a dict with "id",
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -171,6 +173,23 @@ def register_task(
     )  # fmt: skip
     _REGISTRY[name] = task
     return task
+
+
+@contextmanager
+def table_restored() -> Iterator[None]:
+    """Put the task table back as it was when the block ends (checks and tests that try things)."""
+    saved = dict(_REGISTRY)
+    try:
+        yield
+    finally:
+        _REGISTRY.clear()
+        _REGISTRY.update(saved)
+
+
+def replace_task(name: str, **changes) -> Task:
+    """A registered task with some fields changed (say, another number of classes)."""
+    _REGISTRY[name] = dataclasses.replace(get_task(name), **changes)
+    return _REGISTRY[name]
 
 
 def unregister_task(name: str) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -30,17 +28,6 @@ def mtlab_register_cfimdb() -> Task:
     return register_task("cfimdb", text_columns=["sentence"], label_column="sentiment",
                          num_classes=2, files=FILES, prediction_column="Predicted_Sentiment",
                          label_names=["negative", "positive"])  # fmt: skip
-
-
-@contextmanager
-def _table_kept() -> Iterator[None]:
-    """Whatever a check registers or changes, the task table is as it was afterwards."""
-    saved = dict(table._REGISTRY)
-    try:
-        yield
-    finally:
-        table._REGISTRY.clear()
-        table._REGISTRY.update(saved)
 
 
 def _header(split: str, file: str) -> list[str]:
@@ -78,7 +65,7 @@ def _check_columns(spec: Task, header: list[str]) -> None:
 @check("register_cfimdb")
 def check_register_cfimdb(register_cfimdb: Callable) -> list[str]:
     """The entry register_cfimdb() makes: name, label kind, files, columns, predictions column."""
-    with _table_kept():
+    with table.table_restored():
         if "cfimdb" in known_tasks():
             unregister_task("cfimdb")
         before = set(known_tasks())
@@ -151,7 +138,10 @@ def _output(head_class: type, hidden: int, **options) -> torch.Tensor:
 @check("ReviewHead")
 def check_review_head(head_class: type, hidden: int = 8) -> list[str]:
     """check_head against the cfimdb entry, then: logits, classes from the table, options."""
-    with _table_kept(), torch.random.fork_rng():  # check_head seeds: keep the notebook's RNG
+    with (
+        table.table_restored(),
+        torch.random.fork_rng(),
+    ):  # check_head seeds: keep the notebook's RNG
         mtlab_register_cfimdb()
         head = head_class(hidden)  # a stub raises NotImplementedError here
         if not isinstance(head, Head):
@@ -172,7 +162,7 @@ def check_review_head(head_class: type, hidden: int = 8) -> list[str]:
         if _output(head_class, hidden, n_classes=5).shape != (16, 5):
             raise Wrong(f"{head_class.__name__}(hidden, n_classes=5) does not give 5 logits: use "
                         "the n_classes it is given")  # fmt: skip
-        table._REGISTRY["cfimdb"] = dataclasses.replace(get_task("cfimdb"), num_classes=3)
+        table.replace_task("cfimdb", num_classes=3)
         three = _output(head_class, hidden).shape
         if three != (16, 3):
             raise Wrong(f"with the task table saying 3 classes, {head_class.__name__}(hidden) gives "
@@ -262,7 +252,7 @@ def _check_file(task: str, given: pd.DataFrame, written: pd.DataFrame) -> None:
 @check("save_predictions")
 def check_save_predictions(save_predictions: Callable) -> list[str]:
     """cfimdb (classes), sts (scores outside 0-5, a label column) and a made-up 5-class task."""
-    with _table_kept(), tempfile.TemporaryDirectory() as folder:
+    with table.table_restored(), tempfile.TemporaryDirectory() as folder:
         mtlab_register_cfimdb()
         register_task("stars", text_columns=["text"], num_classes=5, prediction_column="Predicted_Stars",
                       rows={"train": [{"id": "x", "text": "fine", "label": 4}]})  # fmt: skip
