@@ -16,10 +16,12 @@ The pieces, one module per idea, in the order the notebooks meet them:
 - `mtlab.graph_breaks`  find where a forward pass leaves the autograd graph
 - `mtlab.checks`        check a head on random vectors before training it
 - `mtlab.training`      `train` (one phase, all tasks) and `training_step`
+- `mtlab.history`       the history table: mean loss per task every few steps, dev scores
 - `mtlab.early_stopping` score dev during training, keep the best weights
 - `mtlab.evaluation`    `evaluate`, `run_model`, `write_predictions`
 - `mtlab.checkpoints`   save and load models; save and resume training states
 - `mtlab.distributed`   the device, and torchrun's processes
+- `mtlab.hardware`      the processor and its bf16 units (`--precision auto`)
 - `mtlab.experiment`    the full pretrain -> finetune run behind `python -m mtlab`
 - `mtlab.plots`, `mtlab.widgets`  pictures and interactive tools for the notebooks
 - `mtlab.interference`  how much the tasks' gradients agree (notebook 06)

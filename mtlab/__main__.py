@@ -52,7 +52,8 @@ HELP = {
     "eval_every": "score dev every N epochs (0.25: four times an epoch)",
     "keep_best": "end with the weights that scored best on dev (early stopping)",
     "budget_minutes": "stop the phase after this many minutes (the estimate is printed first)",
-    "precision": "fp32, or bf16 for faster training on GPUs and on CPUs with AMX / AVX512-BF16",
+    "precision": "fp32; bf16 (fast on GPUs and CPUs with AMX / AVX512-BF16, slow elsewhere); "
+    "auto: bf16 where this machine has bf16 units",
 }
 CHOICES = {
     "pooling": POOLINGS,

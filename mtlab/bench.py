@@ -15,7 +15,6 @@ Each figure is measured next to its baseline in the same run, on the same data:
 from __future__ import annotations
 
 import argparse
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from mtlab.data import load_dataset, resolve_data_dir
 from mtlab.evaluation import evaluate
 from mtlab.experiment import random_subset
 from mtlab.feature_cache import FeatureCache
+from mtlab.hardware import describe_cpu
 from mtlab.model import TASKS, MultitaskBert
 from mtlab.training import TrainConfig, set_seed, train
 
@@ -147,22 +147,6 @@ def operation_kinds(model: MultitaskBert, dataset, steps: int, batch_size: int) 
     table["share"] = table["self_us"] / total
     table["matrix product"] = table["operation"].str.contains("|".join(MATRIX_OPS))
     return table.sort_values("share", ascending=False, ignore_index=True)
-
-
-def describe_cpu() -> str:
-    """The processor's name and its bf16 hardware (timings depend on both), from /proc/cpuinfo."""
-    name, flags = platform.processor() or platform.machine(), set()
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    name = line.split(":", 1)[1].strip()
-                elif line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    bf16 = [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
-    return f"{name}, bf16 units: {', '.join(bf16) if bf16 else 'none'}"
 
 
 def main(argv: list[str] | None = None) -> None:

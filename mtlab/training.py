@@ -12,9 +12,8 @@ import math
 import random
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +26,11 @@ from mtlab.batching import Batch, MultitaskBatches, make_loader
 from mtlab.checkpoints import resume_training, save_training_state
 from mtlab.distributed import distributed, global_mean, shard
 from mtlab.early_stopping import DevScoring
+from mtlab.hardware import resolve_precision
+from mtlab.history import TrainingLog
 from mtlab.model import MultitaskBert
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "auto")  # auto: bf16 where the hardware has bf16 units
 
 
 class NothingToTrainError(RuntimeError):
@@ -54,7 +55,9 @@ class TrainConfig:
     bucket: bool = True  # batches of similar-length sentences: less padding, faster
     eval_every: float | None = None  # with dev_sets: score dev every this many epochs (0.5: twice)
     keep_best: bool = True  # ... and end with the weights that scored best (early stopping)
-    precision: str = "fp32"  # "bf16": autocast the forward pass (fast on GPUs and AMX CPUs)
+    precision: str = (
+        "fp32"  # "bf16": autocast the forward pass; "auto": bf16 if the hardware has it
+    )
     budget_minutes: float | None = None  # stop the phase when this much time has passed
 
     def check(self) -> TrainConfig:
@@ -176,6 +179,8 @@ def train(
     torchrun each process trains on its share of every batch (DistributedDataParallel).
     """
     config = (config or TrainConfig()).check()
+    device = next(model.parameters()).device  # "auto" precision: bf16 if this device has bf16 units
+    config = replace(config, precision=resolve_precision(config.precision, device))
     phase, (rank, world) = phase or model.mode, distributed()
     set_seed(config.seed)
     check_trainable(model, train_sets)
@@ -258,41 +263,3 @@ class Clock:
             print(f"{self.phase}: the {self.budget / 60:g} min budget is spent after "
                   f"{step - self.start:,} of {self.total - self.start:,} steps")  # fmt: skip
         return True
-
-
-class TrainingLog:
-    """The history table: each task's mean loss every `log_every` steps, and dev scores."""
-
-    def __init__(self, phase: str, steps_per_epoch: int, log_every: int, on_log=None) -> None:
-        self.phase, self.steps_per_epoch, self.log_every, self.on_log = (
-            phase, steps_per_epoch, log_every, on_log)  # fmt: skip
-        self.rows: list[dict] = []
-        self.pending: dict[str, list[float]] = defaultdict(list)  # losses since the last row
-
-    def add_losses(self, step, total, losses: Mapping[str, float], lr, grad_norm, bar) -> None:
-        for task, loss in losses.items():
-            self.pending[task].append(loss)
-        if step % self.log_every and step != total:
-            return
-        for task, values in self.pending.items():
-            self.rows.append(dict(phase=self.phase, step=step, epoch=step / self.steps_per_epoch,
-                                  task=task, loss=float(np.mean(values)), lr=lr, grad_norm=grad_norm))  # fmt: skip
-        bar.set_postfix({t: f"{np.mean(v):.3f}" for t, v in self.pending.items()})
-        self.pending.clear()
-        if self.on_log is not None:
-            self.on_log(self.table())
-
-    def add_dev(self, step: int, scores: Mapping[str, float]) -> Mapping[str, float]:
-        self.rows += [dict(phase=self.phase, step=step, epoch=step / self.steps_per_epoch,
-                           task=t, dev=v) for t, v in scores.items()]  # fmt: skip
-        return scores
-
-    def table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows)
-
-    def state_dict(self) -> dict:
-        return {"history": self.rows, "pending": dict(self.pending)}
-
-    def load_state_dict(self, state: Mapping) -> None:
-        self.rows = list(state["history"])
-        self.pending = defaultdict(list, state["pending"])
