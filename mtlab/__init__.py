@@ -28,6 +28,7 @@ The pieces, one module per idea, in the order the notebooks meet them:
 - `mtlab.submission`    the course's prediction files; `python -m mtlab submit`
 - `mtlab.exercises`     the notebooks' exercise checks, one module per notebook topic
 - `mtlab.download`      fetch the course's files (`python -m mtlab download`)
+- `mtlab.transfer`      one file over HTTP: resumed, bounded, checked, renamed
 - `mtlab.manifest`      the course files' git blob ids and sizes
 - `mtlab.bench`         speed against naive loops (`python -m mtlab.bench`)
 """

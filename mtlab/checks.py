@@ -15,7 +15,7 @@ from torch import nn
 
 from mtlab.gradients import gradient_report
 from mtlab.graph_breaks import GraphBreakDetector
-from mtlab.heads import Head
+from mtlab.heads import usual_loss
 from mtlab.tasks import Task, get_task
 
 
@@ -55,11 +55,6 @@ def output_fits(spec: Task, shape: tuple[int, ...], batch_size: int) -> bool:
     )
 
 
-def _usual_loss(spec: Task, output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """The loss a head without a loss method gets: the task's usual one (see Head.loss)."""
-    return Head(spec.name).loss(output, labels)
-
-
 def check_head(head: nn.Module, task: str | Task, hidden: int, batch_size: int = 4) -> HeadCheck:
     """Run a head on random sentence vectors and check shape, dtype, loss and gradients."""
     spec = get_task(task)
@@ -95,7 +90,7 @@ def check_head(head: nn.Module, task: str | Task, hidden: int, batch_size: int =
     if problems:
         return HeadCheck(spec.name, problems, notes)
     try:
-        loss = head.loss(out, labels) if hasattr(head, "loss") else _usual_loss(spec, out, labels)
+        loss = head.loss(out, labels) if hasattr(head, "loss") else usual_loss(spec, out, labels)
     except Exception as e:
         return HeadCheck(spec.name, [f"loss failed: {type(e).__name__}: {e}"], notes)
     if not torch.isfinite(loss):

@@ -163,9 +163,9 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
             f"{model.encoder.max_length} tokens and were truncated to fit")  # fmt: skip
 
     written = []
-    whole_dev = {
-        t: load_dataset(t, "dev", source.path) for t in TASKS
-    }  # all ids, even with --dev-limit
+    # every dev id, also when --dev-limit scored a subset (only then is the file read again)
+    whole_dev = dev_sets if config.dev_limit is None else {
+        t: load_dataset(t, "dev", source.path) for t in TASKS}  # fmt: skip
     for split, sets in (("dev", whole_dev), ("test", test_sets)):
         for task, dataset in sets.items():
             path = out / "predictions" / output_file(task, split)

@@ -23,6 +23,16 @@ from mtlab.losses import binary_loss, classification_loss, regression_loss
 from mtlab.tasks import Task, get_task
 
 
+def usual_loss(task: str | Task, output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """A task's usual loss: cross-entropy for classes (BCE for one logit), MSE for scores."""
+    spec = get_task(task)
+    if not spec.is_classification:
+        return regression_loss(spec.name, output, labels)
+    if output.dim() == 1:
+        return binary_loss(spec.name, output, labels)
+    return classification_loss(spec.name, output, labels)
+
+
 class Head(nn.Module):
     """What every task head has; subclass it (or a course head) for a task of your own.
 
@@ -46,13 +56,7 @@ class Head(nn.Module):
         self._options = options
 
     def loss(self, output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """The task's usual loss: cross-entropy for classes (BCE for one logit), MSE for scores."""
-        spec = get_task(self.task)
-        if not spec.is_classification:
-            return regression_loss(spec.name, output, labels)
-        if output.dim() == 1:
-            return binary_loss(spec.name, output, labels)
-        return classification_loss(spec.name, output, labels)
+        return usual_loss(self.task, output, labels)
 
     def predict(self, output: torch.Tensor) -> torch.Tensor:
         """The most likely class (a positive logit for one-logit heads), or the score itself."""
