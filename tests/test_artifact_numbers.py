@@ -34,8 +34,15 @@ MARKED = [(where, folder, *match.groups()) for where, folder, text in markdown_s
 
 
 def lookup(data, key: str):
-    for part in key.split("."):
-        data = data[part]
+    """data["a"]["b"] for "a.b"; a key that itself holds dots ("dropout 0.3") matches whole."""
+    parts, start = key.split("."), 0
+    while start < len(parts):
+        for end in range(len(parts), start, -1):  # the longest key that exists wins
+            if ".".join(parts[start:end]) in data:
+                data, start = data[".".join(parts[start:end])], end
+                break
+        else:
+            raise KeyError(f"{key!r}: no {parts[start]!r} at this level")
     return data
 
 
@@ -56,3 +63,11 @@ def test_there_are_marked_numbers_and_a_changed_one_fails():
     changed = f"{float(number) + 0.01:.{len(number.split('.')[1]) if '.' in number else 0}f}"
     with pytest.raises(AssertionError):
         check(changed, folder, path, key)
+
+
+def test_keys_with_dots_are_found_whole():
+    data = {"mean": {"dropout 0.3": {"sst best": 0.45}}, "a": {"b": 1}}
+    assert lookup(data, "mean.dropout 0.3.sst best") == 0.45
+    assert lookup(data, "a.b") == 1
+    with pytest.raises(KeyError):
+        lookup(data, "mean.dropout 0.5.sst best")
