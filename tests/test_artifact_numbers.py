@@ -71,3 +71,13 @@ def test_keys_with_dots_are_found_whole():
     assert lookup(data, "a.b") == 1
     with pytest.raises(KeyError):
         lookup(data, "mean.dropout 0.5.sst best")
+
+
+def test_load_results_reads_a_committed_artifact_and_names_what_is_missing():
+    from mtlab.artifacts import load_results
+
+    assert load_results("minilm-full")["metrics"]["pretrain"]["sst"] == pytest.approx(
+        0.435, abs=5e-4
+    )
+    with pytest.raises(FileNotFoundError, match="Known here: .*minilm-full"):
+        load_results("no-such-run")
