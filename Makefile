@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup run test test-unit test-notebooks test-browser lint format clean notebooks student bench bench-quora ablate
+.PHONY: setup setup-peers run test test-unit test-notebooks test-browser lint format clean notebooks student bench bench-peers bench-quora ablate ablate-finetune
 
 setup: $(VENV)/.installed
 
@@ -59,10 +59,25 @@ student: setup
 bench: setup
 	$(PY) -m mtlab.bench
 
+## benchmark-only dependencies: transformers' Trainer (accelerate) and sentence-transformers
+setup-peers: $(VENV)/.installed-peers
+
+$(VENV)/.installed-peers: requirements-peers.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-peers.txt
+	touch $@
+
+## the bench with the tools a student would pick instead, same encoder folder, nothing downloaded
+bench-peers: setup-peers
+	HF_HUB_OFFLINE=1 $(PY) -m mtlab.bench --peers
+
 ## a course-size Quora (141,506 pairs, in memory) under a 2-minute finetune budget (uses $MTLAB_DATA_DIR)
 bench-quora: setup
 	$(PY) scripts/bench_course_quora.py --budget-minutes 2 --schedule sqrt
 
 ## one change at a time on the frozen encoder: heads, epochs, lr, schedule, dropout (uses $MTLAB_DATA_DIR)
 ablate: setup
-	$(PY) scripts/ablate_pretrain.py
+	$(PY) scripts/ablate_pretrain.py --out results/ablate-pretrain
+
+## the finetuning extensions one at a time, seeds 0-2, resumable: hours on 2 cores (uses $MTLAB_DATA_DIR)
+ablate-finetune: setup
+	$(PY) scripts/ablate_finetune.py

@@ -16,6 +16,9 @@ The pieces, one module per idea, in the order the notebooks meet them:
 - `mtlab.graph_breaks`  find where a forward pass leaves the autograd graph
 - `mtlab.checks`        check a head on random vectors before training it
 - `mtlab.training`      `train` (one phase, all tasks) and `training_step`
+- `mtlab.surgery`       combine the tasks' encoder gradients with torchjd (PCGrad, UPGrad, ...)
+- `mtlab.smart`         SMART: a penalty for outputs that jump under small input perturbations
+- `mtlab.further_pretrain` a masked-LM pass on the tasks' sentences; an encoder folder
 - `mtlab.history`       the history table: mean loss per task every few steps, dev scores
 - `mtlab.early_stopping` score dev during training, keep the best weights
 - `mtlab.evaluation`    `evaluate`, `run_model`, `write_predictions`
@@ -31,6 +34,7 @@ The pieces, one module per idea, in the order the notebooks meet them:
 - `mtlab.transfer`      one file over HTTP: resumed, bounded, checked, renamed
 - `mtlab.manifest`      the course files' git blob ids and sizes
 - `mtlab.bench`         speed against naive loops (`python -m mtlab.bench`)
+- `mtlab.peers`         the tools a student would pick instead, for the bench (`--peers`)
 """
 
 from mtlab.batching import Batch, MultitaskBatches, collate, make_loader

@@ -5,6 +5,7 @@ python -m mtlab --train-limit 2000 --finetune-limit 500 --output-dir runs/quick
 python -m mtlab --encoder path/to/bert-base-uncased --device cuda
 python -m mtlab download                         # the course files into data/ (see mtlab.download)
 python -m mtlab submit                           # check the six prediction files, zip them
+python -m mtlab further-pretrain --steps 300     # masked-LM pass; then --encoder runs/mlm-encoder
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mtlab.experiment import LabConfig, comparison_table, run_lab
 from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
 from mtlab.losses import TaskLossError
 from mtlab.reader import DataFormatError
+from mtlab.surgery import SURGERIES
 from mtlab.training import PRECISIONS, NothingToTrainError, TrainConfig
 
 HELP = {
@@ -36,6 +38,10 @@ HELP = {
     "resume": "continue an interrupted run from the checkpoints in --output-dir",
     "feature_cache": "keep the frozen encoder's vectors in $MTLAB_CACHE_DIR "
     "(default ~/.cache/mtlab/features) so the next run skips encoding",
+    "similarity_loss": "the STS head's training loss in both phases: mse, or cosent (ranks the "
+    "batch's pairs by cosine)",
+    "mnrl_weight": "weight of a multiple-negatives ranking loss added for Quora's duplicates, "
+    "both phases (0: off)",
     # TrainConfig's fields: each is --NAME (both phases), --pretrain-NAME and --finetune-NAME
     "epochs": "passes over the training data",
     "batch_size": "examples per step",
@@ -54,6 +60,11 @@ HELP = {
     "budget_minutes": "stop the phase after this many minutes (the estimate is printed first)",
     "precision": "fp32; bf16 (fast on GPUs and CPUs with AMX / AVX512-BF16, slow elsewhere); "
     "auto: bf16 where this machine has bf16 units",
+    "layer_decay": "layer-wise lr decay: encoder layer l of L at lr * decay**(L - l) (1: off)",
+    "head_lr": "the heads' learning rate (None: lr)",
+    "surgery": "combine the tasks' encoder gradients with a torchjd aggregator, one batch of "
+    "every task per step (finetune only; None: sum them)",
+    "smart": "weight of the SMART adversarial smoothness penalty (finetune only; 0: off)",
 }
 CHOICES = {
     "pooling": POOLINGS,
@@ -62,12 +73,15 @@ CHOICES = {
     "similarity_head": SimilarityHead.variants,
     "schedule": SCHEDULES,
     "precision": PRECISIONS,
+    "similarity_loss": SimilarityHead.training_losses,
+    "surgery": SURGERIES,
 }
 PHASES = ("pretrain", "finetune")
 # Errors whose message already says what is wrong and where: shown as one line, no traceback.
 MTLAB_ERRORS = (DataFormatError, ModelNotFoundError, CheckpointError, TaskLossError,
                 NothingToTrainError, FloatingPointError, ValueError)  # fmt: skip
-ALLOW_ZERO = {"weight_decay", "warmup", "seed"}  # every other number must be > 0
+# every other number must be > 0
+ALLOW_ZERO = {"weight_decay", "warmup", "seed", "smart", "mnrl_weight"}
 
 
 def number(kind: type, name: str):
@@ -153,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         from mtlab.submission import main as submit_main
 
         return submit_main(argv[1:])
+    if argv[:1] == ["further-pretrain"]:
+        from mtlab.further_pretrain import main as further_pretrain_main
+
+        return further_pretrain_main(argv[1:])
     debug = "--debug" in argv  # a full traceback instead of one line, for mtlab's own errors
     config = parse_args([arg for arg in argv if arg != "--debug"])
     # `kill` (SIGTERM) stops a run the way Ctrl-C does: the last checkpoint stays intact.

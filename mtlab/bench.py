@@ -9,14 +9,24 @@ Each figure is measured next to its baseline in the same run, on the same data:
   mtlab's `train` (tokenize once, pad to the batch), sentences per second; then mtlab
   in float32 vs bfloat16 autocast (a gain only where the hardware has bf16 units);
 - the limit: achieved training FLOP/s vs a plain matmul on the same cores (MFU), and
-  where a finetune step's time goes: per stage, and per kind of operation.
+  where a finetune step's time goes: per stage, and per kind of operation;
+- with --peers, the tools a student would pick instead (mtlab.peers), from the same
+  encoder folder on the same rows: transformers' Trainer on SST (sentences per second and
+  dev accuracy after the same steps) and on Quora as a cross-encoder, sentence-transformers
+  on STS and Quora (wall time and dev score after the same steps), then each peer alone on
+  its task for the wall time mtlab's multitask finetune gets (--peer-minutes), dev scores
+  side by side. Needs `pip install -r requirements-peers.txt` (`make bench-peers`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import tempfile
 import time
+from dataclasses import asdict, replace
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -25,12 +35,13 @@ from torch.utils.data import Subset
 
 from mtlab.batching import make_loader
 from mtlab.data import load_dataset, resolve_data_dir
-from mtlab.evaluation import evaluate
+from mtlab.evaluation import evaluate, run_model
 from mtlab.experiment import random_subset
 from mtlab.feature_cache import FeatureCache
 from mtlab.hardware import describe_cpu
 from mtlab.model import TASKS, MultitaskBert
-from mtlab.training import TrainConfig, set_seed, train
+from mtlab.tasks import get_task
+from mtlab.training import TrainConfig, multitask_batches, set_seed, train
 
 
 def matmul_flops(rows: int = 1024, inner: int = 1024, cols: int = 1024, repeats: int = 20) -> float:
@@ -149,19 +160,149 @@ def operation_kinds(model: MultitaskBert, dataset, steps: int, batch_size: int) 
     return table.sort_values("share", ascending=False, ignore_index=True)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m mtlab.bench", description=__doc__)
-    parser.add_argument("--rows", type=int, default=600, help="training rows per task")
-    parser.add_argument("--epochs", type=int, default=10, help="pretrain epochs (the lab's: 10)")
-    parser.add_argument("--steps", type=int, default=20, help="finetune steps per loop")
-    parser.add_argument("--batch-size", type=int, default=32)
-    args = parser.parse_args(argv)
+# Equal-time runs plan a quarter more steps than their measured step time fits into the
+# budget, so that none stops early if the machine runs faster than when it was measured.
+PLAN_MARGIN = 1.25
 
-    source = resolve_data_dir()
-    sets = {t: random_subset(load_dataset(t, "train", source.path), args.rows) for t in TASKS}
-    dev = {t: random_subset(load_dataset(t, "dev", source.path), 300) for t in TASKS}
+
+def mtlab_run(train_sets: dict, dev_sets: dict, config, **heads):
+    """mtlab's `train` in finetune mode on these tasks, timed step by step like the peers.
+
+    `config` is a `mtlab.peers.PeerConfig`: the same steps, batch, rate, precision, budget
+    and encoder folder the peers get; `heads` picks head variants (paraphrase="cross").
+    """
+    from mtlab.peers import PeerRun, StepClock, scored
+
+    set_seed(config.seed)
+    model = MultitaskBert.from_pretrained(config.model_path, **heads).set_mode("finetune")
+    budget = config.budget_seconds / 60 if config.budget_seconds else None
+    settings = TrainConfig(batch_size=config.batch_size, lr=config.lr, max_steps=config.max_steps,
+                           precision=config.precision, seed=config.seed, log_every=1,
+                           budget_minutes=budget)  # fmt: skip
+    per_epoch = len(multitask_batches(train_sets, settings))
+    settings = replace(settings, epochs=math.ceil(config.max_steps / per_epoch))
+    clock = StepClock(config.untimed_steps)
+    train(model, train_sets, settings, progress=False, on_log=lambda _history: clock.tick())
+    seconds = time.perf_counter() - clock.started
+    notes = {task: model.head_config()[task] for task in train_sets}  # the heads trained
+    scores = {task: scored(task, run_model(model, task, dev_set), notes)
+              for task, dev_set in dev_sets.items()}  # fmt: skip
+    return PeerRun(
+        peer="mtlab", tasks=tuple(train_sets), scores=scores, steps=len(clock.ends),
+        seconds=seconds, examples_per_second=clock.examples_per_second(settings.batch_size),
+        batch_size=settings.batch_size, model_path=config.folder, notes=notes,
+    )  # fmt: skip
+
+
+def _ratio(top: float, bottom: float) -> float:
+    return top / bottom if bottom else math.nan
+
+
+def seconds_per_step(run) -> float:
+    return run.batch_size / run.examples_per_second
+
+
+def peer_comparison(same_steps: dict, equal_time: dict, dev: dict, config, budget_seconds: float):
+    """Table rows (figure, peer, mtlab, ratio) and every run, mtlab's and the peers'.
+
+    same_steps: per task, the rows of one epoch of `config.max_steps` batches, trained by
+    every contestant. equal_time: per task, the rows for the equal wall-clock runs, where
+    mtlab trains all three tasks together and each peer its own task alone; each plans its
+    learning-rate schedule from its own step time measured here (PLAN_MARGIN more steps
+    than fit) and stops at `budget_seconds`.
+    """
+    from mtlab import peers
+
+    def one(task):
+        return {task: same_steps[task]}, {task: dev[task]}
+
+    runs = {
+        "Trainer sst": peers.trainer_finetune("sst", same_steps["sst"], dev["sst"], config),
+        "mtlab sst": mtlab_run(*one("sst"), config),
+        "Trainer quora": peers.trainer_finetune("quora", same_steps["quora"], dev["quora"], config),
+        "mtlab quora cross": mtlab_run(*one("quora"), config, paraphrase="cross"),
+        "ST sts": peers.sentence_transformers_finetune("sts", same_steps["sts"], dev["sts"], config),
+        "mtlab sts": mtlab_run(*one("sts"), config),
+        "ST quora": peers.sentence_transformers_finetune("quora", same_steps["quora"], dev["quora"],
+                                                         config),
+        "mtlab quora": mtlab_run(*one("quora"), config),
+    }  # fmt: skip
+
+    def within_budget(step_seconds: float):
+        steps = max(1, int(PLAN_MARGIN * budget_seconds / step_seconds))
+        return replace(config, untimed_steps=min(config.untimed_steps, steps - 1),
+                       steps=steps - min(config.untimed_steps, steps - 1),
+                       budget_seconds=budget_seconds)  # fmt: skip
+
+    multitask_step = sum(seconds_per_step(runs[f"mtlab {t}"]) for t in TASKS) / len(TASKS)
+    runs["mtlab multitask"] = mtlab_run(equal_time, dev, within_budget(multitask_step))
+    for name, task, finetune in (("Trainer", "sst", peers.trainer_finetune),
+                                 ("Trainer", "quora", peers.trainer_finetune),
+                                 ("ST", "sts", peers.sentence_transformers_finetune),
+                                 ("ST", "quora", peers.sentence_transformers_finetune)):  # fmt: skip
+        budget = within_budget(seconds_per_step(runs[f"{name} {task}"]))
+        runs[f"{name} {task} alone"] = finetune(task, equal_time[task], dev[task], budget)
+
+    r, after = runs, f"after {config.max_steps} steps"
+    multitask, minutes = r["mtlab multitask"].scores, budget_seconds / 60
+    rate, seconds, dev_score = "rate", "seconds", "score"  # what each row compares
+    rows = [
+        (f"Trainer vs mtlab: SST sentences/s ({config.untimed_steps} untimed + {config.steps} "
+         "timed steps)", rate, r["Trainer sst"].examples_per_second,
+         r["mtlab sst"].examples_per_second),
+        (f"  SST dev accuracy {after}", dev_score, r["Trainer sst"].scores["sst"],
+         r["mtlab sst"].scores["sst"]),
+        (f"Trainer cross-encoder vs mtlab cross head: Quora training s, {config.max_steps} steps",
+         seconds, r["Trainer quora"].seconds, r["mtlab quora cross"].seconds),
+        (f"  Quora dev accuracy {after}", dev_score, r["Trainer quora"].scores["quora"],
+         r["mtlab quora cross"].scores["quora"]),
+        (f"sentence-transformers CoSENT vs mtlab: STS training s, {config.max_steps} steps",
+         seconds, r["ST sts"].seconds, r["mtlab sts"].seconds),
+        (f"  STS dev Pearson r {after}", dev_score, r["ST sts"].scores["sts"],
+         r["mtlab sts"].scores["sts"]),
+        (f"sentence-transformers OnlineContrastive vs mtlab: Quora training s, "
+         f"{config.max_steps} steps", seconds, r["ST quora"].seconds, r["mtlab quora"].seconds),
+        (f"  Quora dev accuracy {after} (threshold from train)", dev_score,
+         r["ST quora"].scores["quora"], r["mtlab quora"].scores["quora"]),
+        (f"equal time ({minutes:g} min): SST dev, Trainer alone vs mtlab multitask", dev_score,
+         r["Trainer sst alone"].scores["sst"], multitask["sst"]),
+        ("  Quora dev, Trainer cross-encoder alone vs mtlab multitask", dev_score,
+         r["Trainer quora alone"].scores["quora"], multitask["quora"]),
+        ("  Quora dev, sentence-transformers alone vs mtlab multitask", dev_score,
+         r["ST quora alone"].scores["quora"], multitask["quora"]),
+        ("  STS dev, sentence-transformers alone vs mtlab multitask", dev_score,
+         r["ST sts alone"].scores["sts"], multitask["sts"]),
+    ]  # fmt: skip
+    # seconds: how many times faster mtlab is; rates and scores: mtlab's over the peer's
+    table = [(figure, peer, ours, _ratio(peer, ours) if kind == seconds else _ratio(ours, peer))
+             for figure, kind, peer, ours in rows]  # fmt: skip
+    return table, runs
+
+
+def constant_guess(dev: dict) -> dict[str, float]:
+    """Accuracy of always guessing the commonest class, per classification task on these rows."""
+    guesses = {}
+    for task, dataset in dev.items():
+        if get_task(task).is_classification:
+            labels = pd.Series([dataset[i]["label"] for i in range(len(dataset))])
+            guesses[task] = float(labels.value_counts(normalize=True).iloc[0])
+    return guesses
+
+
+def describe_runs(runs: dict) -> str:
+    """One line per run: steps, seconds, rate, and what the peer chose (loss, threshold)."""
+    lines = []
+    for name, run in runs.items():
+        notes = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                          for k, v in run.notes.items())  # fmt: skip
+        lines.append(f"  {name:20} {run.steps:4} steps {run.seconds:7.1f} s "
+                     f"{run.examples_per_second:7.1f} examples/s  {notes}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def naive_rows(sets, dev, args) -> tuple[list, MultitaskBert, Subset]:
+    """The rows against the loops a student writes first; the finetuned model and its SST rows."""
     rows = []
-
     naive_s, naive_scores = time_pretrain(sets, dev, args.epochs, 0, cached=False)
     with tempfile.TemporaryDirectory() as cache_dir:  # an empty disk cache, then a filled one
         cold_s, _ = time_pretrain(sets, dev, args.epochs, 0, cached=True, cache_dir=Path(cache_dir))
@@ -195,14 +336,11 @@ def main(argv: list[str] | None = None) -> None:
     at_shape = matmul_flops(args.batch_size * round(seq), hidden, 4 * hidden)
     rows.append((f"  matmul GFLOP/s: 1024^3 vs the model's ({args.batch_size}x{round(seq)}) "
                  f"x {hidden} x {4 * hidden}", peak / 1e9, at_shape / 1e9, at_shape / peak))  # fmt: skip
+    return rows, model, sst
 
-    table = pd.DataFrame(rows, columns=["figure", "baseline", "mtlab", "ratio"])
-    print(f"machine: {describe_cpu()}; torch {torch.__version__}")
-    print(
-        f"data: {source.reason}; {args.rows} rows per task; torch threads {torch.get_num_threads()}"
-    )
-    print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
+def print_step_profile(model: MultitaskBert, sst, args) -> None:
+    """Where a finetune step's time goes: per stage, then per kind of operation."""
     stages = step_stages(model, sst, min(args.steps, 10), args.batch_size)
     step_time = sum(stages.values())
     print(f"\nwhere a finetune step goes ({step_time:.3f} s per step of {args.batch_size}):")
@@ -214,6 +352,84 @@ def main(argv: list[str] | None = None) -> None:
           f"{1 - matrix:.1%}; the largest:")  # fmt: skip
     for _, op in kinds.head(8).iterrows():
         print(f"  {op['operation']:45} {op['share']:6.1%}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m mtlab.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--rows", type=int, default=600, help="training rows per task")
+    parser.add_argument("--epochs", type=int, default=10, help="pretrain epochs (the lab's: 10)")
+    parser.add_argument("--steps", type=int, default=20, help="finetune steps per loop")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--dev-rows", type=int, default=300, help="dev rows per task")
+    peers = parser.add_argument_group("peers (mtlab.peers; pip install -r requirements-peers.txt)")
+    peers.add_argument("--peers", action="store_true",
+                       help="also run transformers' Trainer and sentence-transformers")  # fmt: skip
+    peers.add_argument("--peers-only", action="store_true", help="--peers without the naive loops")
+    peers.add_argument("--untimed-steps", type=int, default=3,
+                       help="steps before the --steps that are timed (default 3)")  # fmt: skip
+    peers.add_argument("--peer-minutes", type=float, default=1.0,
+                       help="wall time of the equal-time runs (mtlab multitask, each peer)")  # fmt: skip
+    peers.add_argument("--peer-rows", type=int, default=None,
+                       help="training rows per task in the equal-time runs (default: all)")  # fmt: skip
+    peers.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                       help="of mtlab and the peers in the peer rows")  # fmt: skip
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    parser.add_argument("--json", type=Path, help="also write the table and runs to this file")
+    args = parser.parse_args(argv)
+    if args.peer_minutes <= 0:
+        parser.error(f"--peer-minutes must be > 0, got {args.peer_minutes}")
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads must be at least 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+
+    started, source = time.perf_counter(), resolve_data_dir()
+    train_sets = {t: load_dataset(t, "train", source.path) for t in TASKS}
+    sets = {t: random_subset(train_sets[t], args.rows) for t in TASKS}
+    dev = {t: random_subset(load_dataset(t, "dev", source.path), args.dev_rows) for t in TASKS}
+    rows, runs, described = [], {}, f"{args.rows} rows per task"
+    if not args.peers_only:
+        rows, model, sst = naive_rows(sets, dev, args)
+    if args.peers or args.peers_only:
+        from mtlab.peers import PeerConfig
+
+        config = PeerConfig(steps=args.steps, untimed_steps=args.untimed_steps,
+                            batch_size=args.batch_size, precision=args.precision).check()  # fmt: skip
+        rows_needed = config.max_steps * config.batch_size  # one epoch of exactly these steps
+        same_steps = {t: random_subset(train_sets[t], rows_needed) for t in TASKS}
+        equal_time = {t: random_subset(train_sets[t], args.peer_rows) for t in TASKS}
+        peer_table, runs = peer_comparison(same_steps, equal_time, dev, config,
+                                           args.peer_minutes * 60)  # fmt: skip
+        rows += peer_table
+        described += (f" (naive loops), peers {rows_needed} (same steps) and "
+                      f"{args.peer_rows or 'all'} (equal time)")  # fmt: skip
+
+    table = pd.DataFrame(rows, columns=["figure", "baseline", "mtlab", "ratio"])
+    print(f"machine: {describe_cpu()}; torch {torch.__version__}")
+    print(f"data: {source.reason}; {described}, {args.dev_rows} dev rows; "
+          f"torch threads {torch.get_num_threads()}")  # fmt: skip
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    if runs:
+        print(f"\npeer rows: baseline = the peer; precision {args.precision}; the runs:")
+        print(describe_runs(runs))
+        guesses = ", ".join(f"{task} {share:.3f}" for task, share in constant_guess(dev).items())
+        print(f"always guessing the commonest class scores, on these dev rows: {guesses}")
+    print(f"wall time so far: {time.perf_counter() - started:.0f} s")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        report = {"date": datetime.now().astimezone().isoformat(timespec="seconds"),
+                  "seconds_until_table": round(time.perf_counter() - started, 1),
+                  "machine": describe_cpu(), "torch": torch.__version__, "data": source.reason,
+                  "torch_threads": torch.get_num_threads(),
+                  "arguments": {k: str(v) if isinstance(v, Path) else v
+                                for k, v in vars(args).items()},
+                  "table": table.astype(object).where(table.notna(), None).to_dict("records"),
+                  "constant_guess": constant_guess(dev),
+                  "runs": {name: asdict(run) for name, run in runs.items()}}  # fmt: skip
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    if not args.peers_only:
+        print_step_profile(model, sst, args)
 
 
 if __name__ == "__main__":

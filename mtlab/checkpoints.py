@@ -111,9 +111,10 @@ def _check_heads(path, heads: dict, model: MultitaskBert) -> None:
             raise CheckpointError(f"{path}: the {task!r} head was saved as a {record['class']}, "
                                   f"but the model's is a {type(head).__name__}")  # fmt: skip
         saved_options, options = record["options"], head.options()
+        # how the head is trained (CoSENT, a ranking loss) never changes what the weights compute
         differ = [f"{k}={saved_options.get(k)!r} (the model's: {options.get(k)!r})"
                   for k in sorted(set(saved_options) | set(options))
-                  if saved_options.get(k) != options.get(k)]  # fmt: skip
+                  if saved_options.get(k) != options.get(k) and k not in head.training_options]  # fmt: skip
         if differ:
             raise CheckpointError(
                 f"{path}: the {task!r} head was saved with {', '.join(differ)}: the same weights "

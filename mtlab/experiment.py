@@ -59,6 +59,8 @@ class LabConfig:
     sentiment_head: str = "mlp"
     paraphrase_head: str = "concat_diff_prod"
     similarity_head: str = "cosine"
+    similarity_loss: str = "mse"  # "cosent": rank the batch's STS pairs (SimilarityHead)
+    mnrl_weight: float = 0.0  # > 0: add an in-batch ranking loss for Quora's duplicates
     pretrain: TrainConfig = field(default_factory=pretrain_defaults)
     finetune: TrainConfig = field(default_factory=finetune_defaults)
     train_limit: int | None = None  # at most this many training rows per task, drawn at random
@@ -119,6 +121,8 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         sentiment=config.sentiment_head,
         paraphrase=config.paraphrase_head,
         similarity=config.similarity_head,
+        similarity_loss=config.similarity_loss,
+        mnrl_weight=config.mnrl_weight,
     ).to(device)
     say(f"encoder: {model.encoder.name}, {model.trainable_parameters()['encoder']:,} parameters")
     say("training rows: " + ", ".join(f"{t} {len(ds):,}" for t, ds in train_sets.items()))
@@ -208,6 +212,10 @@ def check_paths_and_device(config: LabConfig) -> tuple[Path, torch.device]:
         FeatureCache(default_cache_dir())  # raises if the cache folder is a file
     for phase in (config.pretrain, config.finetune):
         phase.check()
+    for name in ("surgery", "smart"):  # train() would refuse them only after the encoding
+        if getattr(config.pretrain, name):
+            raise ValueError(f"{name} acts on the shared encoder, which pretrain freezes: set it "
+                             f"for finetune only (--finetune-{name})")  # fmt: skip
     return out, pick_device(config.device)
 
 

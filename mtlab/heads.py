@@ -19,7 +19,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mtlab.losses import binary_loss, classification_loss, regression_loss
+from mtlab.losses import (
+    binary_loss,
+    classification_loss,
+    cosent_loss,
+    ranking_loss,
+    regression_loss,
+)
 from mtlab.tasks import Task, get_task
 
 
@@ -44,11 +50,14 @@ class Head(nn.Module):
     - `objective(vectors, labels)`: the training loss from the sentence vectors. By
       default forward then loss; objectives that compare vectors across the batch
       (CoSENT, multiple-negatives ranking) override it;
-    - `options()`: the keyword arguments that rebuild it, which checkpoints record.
+    - `options()`: the keyword arguments that rebuild it, which checkpoints record;
+      `training_options` names those that only change the training loss, so a checkpoint
+      loads into a head that differs from it only there.
     """
 
     inputs = 1
     cross_encodes = False
+    training_options: tuple[str, ...] = ()
 
     def __init__(self, task: str, **options) -> None:
         super().__init__()
@@ -121,20 +130,30 @@ class ParaphraseHead(Head):
       "[CLS] s1 [SEP] s2 [SEP]", one vector -> two linear layers -> 2 logits. A valid
       design (a cross-encoder), but not the one the seed meant to build, and it cannot
       reuse one vector per sentence across pairs.
+
+    mnrl_weight > 0 adds a multiple-negatives ranking loss on the sentence vectors themselves
+    (`mtlab.losses.ranking_loss`): each duplicate's question 1 must pick its question 2 out of
+    every question 2 in the batch. It shapes the encoder, so it matters in finetune.
     """
 
     inputs = 2
     variants = ("concat_diff_prod", "concat", "linear", "cross")
+    training_options = ("mnrl_weight",)
 
     def __init__(
         self, hidden: int, *, variant: str = "concat_diff_prod", dropout: float = 0.1,
-        n_classes: int = 2, task: str = "quora",
+        n_classes: int = 2, task: str = "quora", mnrl_weight: float = 0.0,
     ):  # fmt: skip
-        super().__init__(task, hidden=hidden, variant=variant, dropout=dropout, n_classes=n_classes)
+        super().__init__(task, hidden=hidden, variant=variant, dropout=dropout, n_classes=n_classes,
+                         mnrl_weight=mnrl_weight)  # fmt: skip
         _check_variant(self, variant)
         if variant == "linear" and n_classes != 2:
             raise ValueError(f"the single-logit 'linear' variant is for 2 classes, not {n_classes}")
+        if not mnrl_weight >= 0 or (mnrl_weight and variant == "cross"):
+            raise ValueError(f"mnrl_weight must be >= 0, and 0 for the 'cross' variant (it has "
+                             f"no vector per question to rank), got {mnrl_weight} ({variant!r})")  # fmt: skip
         self.variant = variant
+        self.mnrl_weight = mnrl_weight
         self.n_classes = n_classes
         self.cross_encodes = variant == "cross"
         d_in = {"concat_diff_prod": 4 * hidden, "concat": 2 * hidden, "linear": 2 * hidden,
@@ -164,6 +183,12 @@ class ParaphraseHead(Head):
             return (logits > 0).long()
         return logits.argmax(-1)
 
+    def objective(self, vectors: tuple[torch.Tensor, ...], labels: torch.Tensor) -> torch.Tensor:
+        loss = self.loss(self(*vectors), labels)
+        if self.mnrl_weight:
+            loss = loss + self.mnrl_weight * ranking_loss(self.task, *vectors, labels)
+        return loss
+
 
 class SimilarityHead(Head):
     """Two sentence vectors -> a similarity score on STS's 0-5 scale, trained with MSE.
@@ -181,10 +206,14 @@ class SimilarityHead(Head):
     encoder already has, and it stalled STS finetuning at r 0.84 (README, ablations).
     With projection=False the head has no parameters at all: fine for a zero-shot cosine
     baseline, but in pretrain mode nothing is trainable and backward() fails (mistake 4).
+    training_loss="cosent" trains the cosine variant with CoSENT (`mtlab.losses.cosent_loss`)
+    instead of MSE: it ranks the batch's pairs and never pulls a cosine towards score / 5.
     """
 
     inputs = 2
     variants = ("cosine", "scaled_dot", "dot")
+    training_losses = ("mse", "cosent")
+    training_options = ("training_loss",)
 
     def __init__(
         self,
@@ -196,11 +225,19 @@ class SimilarityHead(Head):
         dropout: float = 0.1,
         scale: float = 5.0,
         task: str = "sts",
+        training_loss: str = "mse",
     ):
         super().__init__(task, hidden=hidden, variant=variant, projection=projection,
-                         residual=residual, dropout=dropout, scale=scale)  # fmt: skip
+                         residual=residual, dropout=dropout, scale=scale,
+                         training_loss=training_loss)  # fmt: skip
         _check_variant(self, variant)
+        if training_loss not in self.training_losses or (
+            training_loss == "cosent" and variant != "cosine"
+        ):
+            raise ValueError(f"training_loss must be one of {self.training_losses} ('cosent' with "
+                             f"the 'cosine' variant only), got {training_loss!r} ({variant!r})")  # fmt: skip
         self.variant = variant
+        self.training_loss = training_loss
         self.residual = projection and residual
         self.project = mlp(hidden, hidden, hidden, dropout) if projection else nn.Identity()
         if self.residual:  # start next to the identity, p(u) ~ u (not at it: exactly zero
@@ -224,6 +261,12 @@ class SimilarityHead(Head):
 
     def predict(self, scores: torch.Tensor) -> torch.Tensor:
         return scores  # raw scores: clamping to 0-5 would flatten them and hurt Pearson r
+
+    def objective(self, vectors: tuple[torch.Tensor, ...], labels: torch.Tensor) -> torch.Tensor:
+        scores = self(*vectors)
+        if self.training_loss == "cosent":
+            return cosent_loss(self.task, scores / self.scale, labels)  # the cosines themselves
+        return self.loss(scores, labels)
 
 
 def _check_variant(head: nn.Module, variant: str) -> None:

@@ -106,3 +106,41 @@ def regression_loss(task: str, predictions: torch.Tensor, targets: torch.Tensor)
             targets=targets,
         )
     return F.mse_loss(predictions, targets)
+
+
+def cosent_loss(task: str, cosines: torch.Tensor, targets: torch.Tensor, scale: float = 20.0):
+    """CoSENT (Su 2022): rank the batch's pairs by cosine as the gold scores rank them.
+
+    log(1 + sum over pairs (i, j) with gold_i > gold_j of exp(scale * (cos_j - cos_i))): only
+    the order of the cosines counts, never their distance to a target, which is all Pearson r
+    asks of them. A batch whose gold scores are all equal has no pair to rank: the loss is 0.
+    """
+    if cosines.dim() != 1 or cosines.shape != targets.shape:
+        _fail(task, "CoSENT takes one cosine and one gold score per pair, both 1-D.",
+              "pass the head's cosines (batch,) and the labels (batch,).",
+              cosines=cosines, targets=targets)  # fmt: skip
+    differences = scale * (cosines[None, :] - cosines[:, None])  # [i, j]: scale * (cos_j - cos_i)
+    ranked = differences[targets[:, None] > targets[None, :]]  # pairs where i is the more similar
+    return torch.logsumexp(torch.cat([cosines.new_zeros(1), ranked]), dim=0)  # log(1 + sum exp)
+
+
+def ranking_loss(
+    task: str, u: torch.Tensor, v: torch.Tensor, labels: torch.Tensor, scale: float = 20.0
+) -> torch.Tensor:
+    """Multiple-negatives ranking (Henderson et al. 2017): find each duplicate's partner.
+
+    For every duplicate pair (u_i, v_i) of the batch, a softmax over the cosines of u_i with
+    every v_j of the batch (times `scale`) should pick v_i: the batch's other questions are
+    the negatives, for free. Pairs that are not duplicates serve only as negatives; a batch
+    without duplicates gives 0.
+    """
+    if u.shape != v.shape or u.dim() != 2 or labels.shape != u.shape[:1]:
+        _fail(task, "the ranking loss takes (batch, hidden) vectors for both sides and (batch,) labels.",
+              "pass the two sentence vectors of each pair, not the head's logits.",
+              u=u, v=v, labels=labels)  # fmt: skip
+    duplicates = labels.bool()
+    if not duplicates.any():
+        return u.new_zeros(())
+    cosines = F.normalize(u[duplicates], dim=-1) @ F.normalize(v, dim=-1).T  # (duplicates, batch)
+    partners = duplicates.nonzero().squeeze(-1)  # where each duplicate's own v sits
+    return F.cross_entropy(scale * cosines, partners)

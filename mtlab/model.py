@@ -41,6 +41,8 @@ class MultitaskBert(nn.Module):
         similarity: str = "cosine",
         dropout: float = 0.1,
         features: FeatureCache | None = None,
+        similarity_loss: str = "mse",
+        mnrl_weight: float = 0.0,
     ) -> None:
         super().__init__()
         self.encoder = encoder
@@ -50,8 +52,12 @@ class MultitaskBert(nn.Module):
         self.heads = nn.ModuleDict(
             {
                 "sst": SentimentHead(hidden, variant=sentiment, dropout=dropout),
-                "quora": ParaphraseHead(hidden, variant=paraphrase, dropout=dropout),
-                "sts": SimilarityHead(hidden, variant=similarity, dropout=dropout),
+                "quora": ParaphraseHead(
+                    hidden, variant=paraphrase, dropout=dropout, mnrl_weight=mnrl_weight
+                ),
+                "sts": SimilarityHead(
+                    hidden, variant=similarity, dropout=dropout, training_loss=similarity_loss
+                ),
             }
         )
 
@@ -128,6 +134,12 @@ class MultitaskBert(nn.Module):
         vectors = self.vectors(task, batch)
         if labels is None:
             return self.heads[task](*vectors)
+        return self.objective(task, vectors, labels)
+
+    def objective(
+        self, task: str, vectors: tuple[torch.Tensor, ...], labels: torch.Tensor
+    ) -> torch.Tensor:
+        """The task's training loss from its sentence vectors (SMART needs the vectors too)."""
         # Heads are small: their loss runs in float32 even when the encoder ran in bf16.
         with torch.autocast(vectors[0].device.type, enabled=False):
             return self.heads[task].objective(tuple(v.float() for v in vectors), labels)

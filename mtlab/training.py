@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -29,6 +30,8 @@ from mtlab.early_stopping import DevScoring
 from mtlab.hardware import resolve_precision
 from mtlab.history import TrainingLog
 from mtlab.model import MultitaskBert
+from mtlab.smart import smart_penalty
+from mtlab.surgery import SURGERIES, surgery_backward
 
 PRECISIONS = ("fp32", "bf16", "auto")  # auto: bf16 where the hardware has bf16 units
 
@@ -59,11 +62,27 @@ class TrainConfig:
         "fp32"  # "bf16": autocast the forward pass; "auto": bf16 if the hardware has it
     )
     budget_minutes: float | None = None  # stop the phase when this much time has passed
+    # Extensions for finetuning, off by default (scripts/ablate_finetune.py compares them).
+    layer_decay: float = 1.0  # encoder layer l of L trains at lr * layer_decay**(L - l); 1 = off
+    head_lr: float | None = None  # the heads' learning rate; None = lr
+    surgery: str | None = None  # combine the tasks' encoder gradients (mtlab.surgery); None = sum
+    smart: float = 0.0  # weight of the SMART penalty (mtlab.smart); 0 = off
 
     def check(self) -> TrainConfig:
         """Refuse settings that would fail late or train on nonsense, naming the field."""
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.surgery is not None and self.surgery not in SURGERIES:
+            raise ValueError(f"surgery must be None or one of {SURGERIES}, got {self.surgery!r}")
+        if self.surgery is not None and self.schedule != "round_robin":
+            raise ValueError("surgery trains one batch of every task at each step, so it needs "
+                             f"schedule='round_robin', got {self.schedule!r}")  # fmt: skip
+        if not 0 < self.layer_decay <= 1:
+            raise ValueError(f"layer_decay must be in (0, 1] (1 = off), got {self.layer_decay}")
+        if self.head_lr is not None and not (math.isfinite(self.head_lr) and self.head_lr > 0):
+            raise ValueError(f"head_lr must be None (= lr) or a number > 0, got {self.head_lr}")
+        if not math.isfinite(self.smart) or self.smart < 0:
+            raise ValueError(f"smart must be a finite weight >= 0 (0 = off), got {self.smart}")
         if self.eval_every is not None and not self.eval_every > 0:
             raise ValueError(f"eval_every is in epochs and must be > 0, got {self.eval_every}")
         for name in ("lr", "weight_decay", "warmup", "grad_clip"):
@@ -106,18 +125,54 @@ def all_sentences(datasets: Mapping) -> list[str]:
             for k in keys if k in example]  # fmt: skip
 
 
-def training_steps(batches: MultitaskBatches, epochs: int) -> Iterator[tuple[str, Batch]]:
-    """Every (task, batch) of every epoch, in order: one stream a run can fast-forward."""
+def training_steps(
+    batches: MultitaskBatches, epochs: int, together: int = 1
+) -> Iterator[dict[str, Batch]]:
+    """Every step's {task: batch} of every epoch, in order: one stream a run can fast-forward.
+
+    A step trains one task's batch, or `together` tasks' (gradient surgery: every task, taking
+    turns round robin); an epoch that does not divide evenly ends with a smaller step.
+    """
     for _ in range(epochs):
-        yield from batches
+        step = {}
+        for task, batch in batches:
+            step[task] = batch
+            if len(step) == together:
+                yield step
+                step = {}
+        if step:
+            yield step
+
+
+def parameter_groups(model: MultitaskBert, config: TrainConfig) -> list[dict]:
+    """The trainable weights grouped by learning rate: one group unless the options split it.
+
+    Layer-wise decay (Howard & Ruder 2018): encoder layer l of L trains at
+    lr * layer_decay**(L - l) and the embeddings, below layer 1, slowest. The lower layers
+    hold what any task needs; a few thousand sentences of one task should move them least.
+    The heads, new and task-specific, train at head_lr (default: lr).
+    """
+    depth = model.encoder.bert.config.num_hidden_layers
+    groups: dict[float, list[torch.nn.Parameter]] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        if name.startswith("heads."):
+            lr = config.head_lr or config.lr
+        else:  # embeddings: level 0; encoder.layer.i: level i + 1; the pooler on top
+            layer = re.search(r"\.layer\.(\d+)\.", name)
+            level = int(layer[1]) + 1 if layer else 0 if ".embeddings." in name else depth
+            lr = config.lr * config.layer_decay ** (depth - level)
+        groups.setdefault(lr, []).append(param)
+    return [{"params": params, "lr": lr} for lr, params in groups.items()]
 
 
 def make_optimizer(model: MultitaskBert, config: TrainConfig, total: int):
     """AdamW over the trainable weights, with linear warmup then linear decay to zero."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    device = params[0].device
+    groups = parameter_groups(model, config)
+    device = groups[0]["params"][0].device
     # fused: one kernel for all weights, about 5x faster than the default on CPU (README, Speed)
-    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay,
+    optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay,
                                   fused=device.type in ("cpu", "cuda"))  # fmt: skip
     warmup = max(1, int(config.warmup * total))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -131,25 +186,39 @@ def training_step(
 ) -> tuple[dict[str, float], float]:
     """One optimizer step on one batch per task; the mean loss per task and the gradient norm.
 
-    The task losses are summed before backward(); gradient surgery (PCGrad, CAGrad, ...)
-    would combine the per-task gradients here instead.
+    The task losses are summed before backward(); with `config.surgery` a torchjd aggregator
+    combines the tasks' gradients on the shared encoder instead (mtlab.surgery), and
+    `config.smart` adds each task's SMART penalty (mtlab.smart) to its loss. Both run in one
+    process (`net` is then the model itself).
     """
     rank, world = distributed()
     device = next(net.parameters()).device
-    losses, weighted = {}, []
+    losses, weighted = {}, {}
     for task, batch in batches.items():
         part, weight = shard(batch, rank, world)
+        labels = part["labels"].to(device)
         with torch.autocast(device.type, torch.bfloat16, enabled=config.precision == "bf16"):
-            loss = net(task, part, labels=part["labels"].to(device))
-        weighted.append(loss * weight)
-        losses[task] = global_mean(loss.detach() * weight, world)
+            if config.smart:  # the penalty compares with the head's clean output
+                vectors = net.vectors(task, part)
+                loss = net.objective(task, vectors, labels)
+                clean = net.heads[task](*vectors)
+                penalty = smart_penalty(net, task, part, clean)
+            else:
+                loss = net(task, part, labels=labels)
+        losses[task] = global_mean(loss.detach() * weight, world)  # the task's own loss
+        if config.smart:
+            loss = loss + config.smart * penalty
+        weighted[task] = loss * weight
         if not math.isfinite(losses[task]):
             raise FloatingPointError(
                 f"the {task!r} loss is {losses[task]} at this step: training diverged. Lower the "
                 f"learning rate (now {config.lr:g}) or check the {task!r} labels and head."
             )
     optimizer.zero_grad()
-    torch.stack(weighted).sum().backward()
+    if config.surgery:
+        surgery_backward(net, weighted, config.surgery)
+    else:
+        torch.stack(list(weighted.values())).sum().backward()
     params = [p for group in optimizer.param_groups for p in group["params"]]
     grad_norm = torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
     optimizer.step()
@@ -184,16 +253,19 @@ def train(
     phase, (rank, world) = phase or model.mode, distributed()
     set_seed(config.seed)
     check_trainable(model, train_sets)
+    check_extensions(model, config, world)
     if model.encoder.frozen and model.feature_cache is not None:
         model.feature_cache.warm(model.encoder, all_sentences(train_sets), progress=progress and rank == 0)  # fmt: skip
     batches = multitask_batches(train_sets, config)
-    total = min(len(batches) * config.epochs, config.max_steps or math.inf)
+    together = len(train_sets) if config.surgery else 1  # tasks per step
+    per_epoch = math.ceil(len(batches) / together)
+    total = min(per_epoch * config.epochs, config.max_steps or math.inf)
     optimizer, scheduler = make_optimizer(model, config, total)
     # One head per step: the other heads' parameters get no gradient that step.
     net = DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
-    log = TrainingLog(phase, len(batches), config.log_every, on_log if rank == 0 else None)
-    dev = DevScoring(dev_sets, config, len(batches), per_head=model.encoder.frozen)
-    stream, step = training_steps(batches, config.epochs), 0
+    log = TrainingLog(phase, per_epoch, config.log_every, on_log if rank == 0 else None)
+    dev = DevScoring(dev_sets, config, per_epoch, per_head=model.encoder.frozen)
+    stream, step = training_steps(batches, config.epochs, together), 0
     if resume and state_path is not None and Path(state_path).exists():
         step = resume_training(state_path, model, optimizer, scheduler, log, dev.best, stream)
     saved, clock = step, Clock(phase, step, total, config.budget_minutes, progress and rank == 0)
@@ -201,10 +273,10 @@ def train(
     bar = tqdm(total=total, initial=step, desc=phase, disable=not progress or rank > 0, unit="step")
     try:
         while step < total and not clock.out_of_time(step):
-            task, batch = next(stream)
-            losses, grad_norm = training_step(net, {task: batch}, optimizer, scheduler, config)
+            losses, grad_norm = training_step(net, next(stream), optimizer, scheduler, config)
             step += 1
-            log.add_losses(step, total, losses, scheduler.get_last_lr()[0], grad_norm, bar)
+            # the highest learning rate of the step (layer decay and head_lr set lower/higher ones)
+            log.add_losses(step, total, losses, max(scheduler.get_last_lr()), grad_norm, bar)
             dev.score_if_due(model, step, total, log)
             if state_path is not None and config.checkpoint_every and step % config.checkpoint_every == 0:  # fmt: skip
                 if rank == 0:
@@ -226,6 +298,18 @@ def train(
     dev.keep_best(model, phase, verbose=progress and rank == 0)
     model.eval()
     return log.table()
+
+
+def check_extensions(model: MultitaskBert, config: TrainConfig, world: int) -> None:
+    """Surgery and SMART act on the shared encoder, one process at a time: say so up front."""
+    for name in ("surgery", "smart"):
+        if not getattr(config, name):
+            continue
+        if model.encoder.frozen:
+            raise ValueError(f"{name} acts on the shared encoder, which is frozen in {model.mode}: "
+                             f"use it in finetune (--finetune-{name})")  # fmt: skip
+        if world > 1:
+            raise ValueError(f"{name} runs in one process; this run has {world} (torchrun)")
 
 
 def multitask_batches(train_sets: Mapping, config: TrainConfig) -> MultitaskBatches:

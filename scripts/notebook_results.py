@@ -25,6 +25,18 @@ from mtlab.hardware import describe_cpu
 
 # notebook -> [(a line that starts exactly one code cell, {key: expression evaluated after it})]
 RECORDS = {
+    "01_data.ipynb": [
+        (
+            'for task in ("sst", "quora"):',
+            {
+                "dev_label_shares": (
+                    '{task: {str(int(label)): share for label, share in dev[task]["label"]'
+                    '.value_counts(normalize=True).items()} for task in ("sst", "quora")}'
+                )
+            },
+        ),
+        ("summary = pd.DataFrame(", {"train_lengths": "summary.to_dict()"}),
+    ],
     "02_sentiment_head.ipynb": [
         ("scores = pd.DataFrame(", {"frozen_heads": "scores.to_dict()"}),
         (

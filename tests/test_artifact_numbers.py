@@ -37,6 +37,9 @@ def lookup(data, key: str):
     """data["a"]["b"] for "a.b"; a key that itself holds dots ("dropout 0.3") matches whole."""
     parts, start = key.split("."), 0
     while start < len(parts):
+        if isinstance(data, list):  # a table's rows: "table.3.mtlab"
+            data, start = data[int(parts[start])], start + 1
+            continue
         for end in range(len(parts), start, -1):  # the longest key that exists wins
             if ".".join(parts[start:end]) in data:
                 data, start = data[".".join(parts[start:end])], end
@@ -69,6 +72,7 @@ def test_keys_with_dots_are_found_whole():
     data = {"mean": {"dropout 0.3": {"sst best": 0.45}}, "a": {"b": 1}}
     assert lookup(data, "mean.dropout 0.3.sst best") == 0.45
     assert lookup(data, "a.b") == 1
+    assert lookup({"table": [{"x": 1}, {"x": 2}]}, "table.1.x") == 2
     with pytest.raises(KeyError):
         lookup(data, "mean.dropout 0.5.sst best")
 

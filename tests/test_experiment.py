@@ -74,16 +74,11 @@ def test_a_shared_option_sets_both_phases_and_a_phase_option_wins():
 def test_every_train_config_field_has_its_three_options():
     import dataclasses
 
+    choices = {"precision": "bf16", "schedule": "round_robin", "surgery": "pcgrad"}
     for field in dataclasses.fields(TrainConfig):
         flag = field.name.replace("_", "-")
         for prefix in ("", "pretrain-", "finetune-"):
-            value = (
-                "bf16"
-                if field.name == "precision"
-                else "round_robin"
-                if field.name == "schedule"
-                else "3"
-            )
+            value = choices.get(field.name, "3")
             argv = [f"--{prefix}{flag}"] if field.type == "bool" else [f"--{prefix}{flag}", value]
             parse_args(argv)  # no error: the option exists and takes its type
 

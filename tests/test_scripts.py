@@ -1,7 +1,11 @@
 """The scripts' settings are valid: a typo there would only surface after minutes of encoding."""
 
 import importlib.util
+import json
+import sys
 from pathlib import Path
+
+import pytest
 
 from mtlab import TrainConfig
 from mtlab.model import MultitaskBert
@@ -12,6 +16,7 @@ SCRIPTS = Path(__file__).parents[1] / "scripts"
 def load(name: str):
     spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -46,3 +51,38 @@ def test_the_course_quora_stand_in_has_the_course_size_and_no_course_rows():
     assert len(big) == 1000 and len({row["id"] for row in big}) == 1000
     assert {row["label"] for row in big} <= {0, 1}
     assert bench.COURSE_QUORA_ROWS == 141_506
+
+
+def test_every_finetune_ablation_row_is_a_valid_setting(tiny_encoder):
+    ablate = load("ablate_finetune")
+    for name, row in ablate.ROWS.items():
+        TrainConfig(**row.train).check()  # an unknown field or value raises
+        MultitaskBert(tiny_encoder, **row.heads)
+        assert row.flags, name
+
+
+def test_the_finetune_ablation_resumes_and_refuses_other_settings(tmp_path, monkeypatch, tokenizer):
+    """On the sample with the tiny encoder: a second invocation only runs the rows it lacks."""
+    from mtlab.data import SAMPLE_DIR
+    from tests.conftest import make_tiny_encoder
+
+    tiny = classmethod(lambda cls, *args, **options: cls(make_tiny_encoder(tokenizer), **options))
+    monkeypatch.setattr(MultitaskBert, "from_pretrained", tiny)
+    monkeypatch.setenv("MTLAB_DATA_DIR", str(SAMPLE_DIR))
+    ablate, out = load("ablate_finetune"), tmp_path / "ablate"
+    common = ["--steps", "3", "--mlm-steps", "2", "--seeds", "0", "--out", str(out),
+              "--checkpoints", str(tmp_path / "checkpoints")]  # fmt: skip
+    ablate.main(["--rows", "defaults,pcgrad", *common])
+    first = json.loads((out / "results.json").read_text())["rows"]
+    assert first["pcgrad"]["0"]["steps"] == 1  # a third of the steps, every task in each
+    ablate.main(["--rows", "defaults,cosent,mlm", *common])
+    results = json.loads((out / "results.json").read_text())
+    assert results["rows"]["defaults"] == first["defaults"]  # skipped, not run again
+    assert list(results["rows"]) == ["defaults", "pcgrad", "cosent", "mlm"]
+    assert "mlm" in results["rows"]["mlm"]["0"]["seconds"] and len(results["runs"]) == 2
+    table = (out / "results.csv").read_text()
+    assert table.startswith("row,seeds,sst mean") and "seconds vs defaults" in table
+    assert (out / "COMMAND.md").read_text().count("ablate_finetune.py --rows") == 2
+    assert (tmp_path / "checkpoints" / "pretrained-seed0.pt").exists()
+    with pytest.raises(SystemExit):
+        ablate.main(["--rows", "defaults", "--steps", "4", "--seeds", "0", "--out", str(out)])

@@ -1,0 +1,353 @@
+"""The tools a student would pick instead of mtlab, trained as their docs recommend.
+
+`python -m mtlab.bench --peers` runs each one next to mtlab: the same encoder folder (the
+packaged all-MiniLM-L6-v2, local files only, nothing downloaded), the same rows, the same
+batch size, learning rate and precision, on the same machine in the same run.
+
+- `trainer_finetune`: transformers' `Trainer`, the way its run_glue example and the course's
+  "fine-tune a pretrained model" chapter use it: AutoModelForSequenceClassification on
+  the folder, the text tokenized once with `datasets.map`, DataCollatorWithPadding. SST is
+  one sentence; Quora goes in as a cross-encoder (both questions as one sequence).
+- `sentence_transformers_finetune`: sentence-transformers' `SentenceTransformerTrainer`,
+  with the losses its docs pick for each task: CoSENT for STS scores, OnlineContrastiveLoss
+  for Quora duplicates (its Quora example, for classifying duplicates), then a cosine
+  threshold picked on training pairs, since a bi-encoder gives a similarity, not a class.
+
+Each returns a `PeerRun`: dev scores, optimizer steps, wall time and examples per second
+over the timed steps (after a few untimed ones). `StepClock` times steps the same way for
+mtlab's `train` (see mtlab.bench). These are benchmark-only dependencies:
+`pip install -r requirements-peers.txt` (or `make bench-peers`).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from mtlab.encoder import default_model_path
+from mtlab.evaluation import score
+from mtlab.tasks import get_task
+
+try:
+    import accelerate  # noqa: F401  (Trainer needs it, and says so only when training starts)
+    import datasets
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, losses
+    from sentence_transformers import SentenceTransformerTrainingArguments as STArguments
+    from sentence_transformers.evaluation import BinaryClassificationEvaluator
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        PrinterCallback,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
+    from transformers import set_seed as hf_set_seed
+except ImportError as error:  # pragma: no cover - the message is the point
+    raise ImportError(
+        f"mtlab.peers needs {error.name!r}, a benchmark-only dependency: install them with "
+        "`pip install -r requirements-peers.txt` (or `make bench-peers`, or `pip install -e .[peers]`)"
+    ) from error
+
+datasets.disable_progress_bars()
+
+PRECISIONS = ("fp32", "bf16")
+TRAINER_TASKS = ("sst", "quora")  # classes: a classification head on the encoder
+SENTENCE_TRANSFORMERS_TASKS = ("sts", "quora")  # pairs: one vector per sentence, compared
+
+
+@dataclass(frozen=True)
+class PeerConfig:
+    """What every contestant shares: mtlab's bench settings, checked before anything loads."""
+
+    steps: int = 20  # timed optimizer steps (the bench's finetune steps)
+    untimed_steps: int = 3  # steps first, not timed: first-batch allocations and set-up
+    batch_size: int = 32  # mtlab's TrainConfig default
+    lr: float = 2e-5  # mtlab's finetune rate in the bench
+    precision: str = "fp32"  # "bf16": autocast, as mtlab's --precision bf16
+    budget_seconds: float | None = None  # stop training here, whatever steps are left
+    seed: int = 0
+    model_path: str | Path | None = None  # None: mtlab's packaged all-MiniLM-L6-v2 folder
+    threshold_rows: int = 1000  # Quora bi-encoder: training pairs its threshold is picked on
+
+    def check(self) -> PeerConfig:
+        """Refuse a setting that would fail late or measure nothing, naming the field."""
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        for name, least in (("steps", 1), ("untimed_steps", 0), ("batch_size", 1),
+                            ("threshold_rows", 1)):  # fmt: skip
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
+        if self.budget_seconds is not None and not self.budget_seconds > 0:
+            raise ValueError(f"budget_seconds must be > 0, got {self.budget_seconds!r}")
+        return self
+
+    @property
+    def max_steps(self) -> int:
+        return self.untimed_steps + self.steps
+
+    @property
+    def folder(self) -> str:
+        """The encoder folder every contestant loads (mtlab's own by default)."""
+        return str(self.model_path or default_model_path())
+
+
+@dataclass
+class PeerRun:
+    """One contestant's run on one task (or, for mtlab multitask, several)."""
+
+    peer: str  # who trained: "transformers Trainer", "sentence-transformers", "mtlab"
+    tasks: tuple[str, ...]
+    scores: dict[str, float]  # dev score per task (accuracy, or Pearson r for STS)
+    steps: int  # optimizer steps taken
+    seconds: float  # wall time of the training call, its set-up included; loading, scoring not
+    examples_per_second: float  # sentences (SST) or pairs, over the timed steps only
+    batch_size: int  # as the library itself reports it
+    model_path: str  # the folder its weights were loaded from, as the library reports it
+    notes: dict = field(default_factory=dict)  # e.g. the Quora threshold
+
+
+def scored(task: str, predictions: pd.DataFrame, notes: dict) -> float:
+    """The task's dev score; for classes, notes also get how often the commonest guess is made.
+
+    A share near 1.0 means one class for (almost) every dev row: a short run that has not
+    yet left the constant guess, whatever its accuracy.
+    """
+    if get_task(task).is_classification:
+        share = predictions["prediction"].value_counts(normalize=True).iloc[0]
+        notes[f"{task} top class share"] = float(share)
+    return score(task, predictions)
+
+
+class StepClock:
+    """The time at the end of every optimizer step; says when a budget is spent."""
+
+    def __init__(self, untimed_steps: int, budget_seconds: float | None = None) -> None:
+        self.untimed, self.budget = untimed_steps, budget_seconds or math.inf
+        self.started = time.perf_counter()
+        self.ends: list[float] = []
+
+    def start(self) -> None:
+        self.started, self.ends = time.perf_counter(), []
+
+    def tick(self) -> bool:
+        """Record a finished step; True once the budget is spent."""
+        self.ends.append(time.perf_counter())
+        return self.ends[-1] - self.started >= self.budget
+
+    def examples_per_second(self, batch_size: int) -> float:
+        """Examples per second over the steps after the untimed ones (all steps if too few)."""
+        skip = self.untimed if len(self.ends) > self.untimed else 0
+        begin = self.ends[skip - 1] if skip else self.started
+        steps = len(self.ends) - skip
+        return steps * batch_size / (self.ends[-1] - begin) if steps else 0.0
+
+
+class _ClockCallback(TrainerCallback):
+    """StepClock as a Trainer callback (sentence-transformers' trainer is a Trainer too)."""
+
+    def __init__(self, clock: StepClock) -> None:
+        self.clock = clock
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.clock.start()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.clock.tick():
+            control.should_training_stop = True
+
+
+def _common_arguments(config: PeerConfig, output_dir: str) -> dict:
+    """Settings both trainers get: the bench's shared ones, then a CPU run that times training.
+
+    No evaluation or checkpoints while training (dev is scored once afterwards, as for
+    mtlab), no reporting integrations, data loaded in the main process (as mtlab does).
+    Everything else stays at the Trainer's defaults, as run_glue leaves them: fused AdamW,
+    linear decay to zero, gradient clipping at 1.0.
+    """
+    return dict(
+        output_dir=output_dir,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=64,  # as mtlab's evaluate
+        learning_rate=config.lr,
+        max_steps=config.max_steps,
+        bf16=config.precision == "bf16",
+        use_cpu=True,
+        seed=config.seed,
+        eval_strategy="no",
+        save_strategy="no",
+        report_to="none",
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+    )
+
+
+def _max_length(model_config) -> int:
+    """Sentences are cut where mtlab cuts them: 128 tokens, or fewer if the model has fewer."""
+    return min(128, getattr(model_config, "max_position_embeddings", 128))
+
+
+def _check_task(task: str, allowed: Sequence[str], peer: str) -> None:
+    if task not in allowed:
+        raise ValueError(f"{peer} trains {' or '.join(allowed)} here, not {task!r}")
+
+
+def _rows(dataset) -> list[dict]:
+    """An mtlab dataset (or Subset) as a list of example dicts."""
+    return [dataset[i] for i in range(len(dataset))]
+
+
+def _train(trainer, clock: StepClock) -> float:
+    """Run a trainer with the step clock; the wall time of its train() call."""
+    trainer.add_callback(_ClockCallback(clock))
+    trainer.remove_callback(PrinterCallback)  # no metrics dict printed into the bench table
+    started = time.perf_counter()
+    trainer.train()
+    return time.perf_counter() - started
+
+
+def trainer_finetune(task: str, train_set, dev_set, config: PeerConfig | None = None) -> PeerRun:
+    """transformers' Trainer on SST (5 classes) or Quora (a cross-encoder, 2 classes).
+
+    As the course's Trainer chapter does it (and run_glue with --pad_to_max_length False):
+    tokenize once with `datasets.map` (cut at 128 tokens like mtlab, no padding), pad each
+    batch to its longest (DataCollatorWithPadding) and draw batches of similar length (`train_sampling_strategy="group_by_length"`, what
+    transformers 5 calls the older `group_by_length=True`). Learning rate 2e-5 and batch 32
+    as mtlab's; the rest are the Trainer's defaults (no warmup, no weight decay).
+    """
+    config = (config or PeerConfig()).check()
+    _check_task(task, TRAINER_TASKS, "the Trainer peer")
+    spec = get_task(task)
+    hf_set_seed(config.seed)  # before the classifier's weights are drawn
+    tokenizer = AutoTokenizer.from_pretrained(config.folder, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        config.folder, num_labels=spec.num_classes, local_files_only=True
+    )
+
+    max_length = _max_length(model.config)
+
+    def tokenize(batch):
+        texts = [batch[key] for key in spec.keys]  # one column, or both questions in one sequence
+        return tokenizer(*texts, truncation=True, max_length=max_length)
+
+    def encoded(dataset):
+        table = datasets.Dataset.from_list(_rows(dataset))
+        return table.map(tokenize, batched=True, remove_columns=["id", *spec.keys])
+
+    clock = StepClock(config.untimed_steps, config.budget_seconds)
+    with tempfile.TemporaryDirectory() as output_dir:
+        arguments = TrainingArguments(
+            **_common_arguments(config, output_dir), train_sampling_strategy="group_by_length"
+        )
+        trainer = Trainer(
+            model=model,
+            args=arguments,
+            train_dataset=encoded(train_set),
+            processing_class=tokenizer,
+            data_collator=DataCollatorWithPadding(tokenizer),
+        )
+        seconds = _train(trainer, clock)
+        output = trainer.predict(encoded(dev_set))
+    predictions = pd.DataFrame(
+        {"prediction": output.predictions.argmax(-1), "label": output.label_ids}
+    )
+    notes = {"model": "cross-encoder" if spec.is_pair else "sequence classifier"}
+    return PeerRun(
+        peer="transformers Trainer",
+        tasks=(task,),
+        scores={task: scored(task, predictions, notes)},
+        steps=trainer.state.global_step,
+        seconds=seconds,
+        examples_per_second=clock.examples_per_second(arguments.train_batch_size),
+        batch_size=arguments.train_batch_size,
+        model_path=model.config._name_or_path,
+        notes=notes,
+    )
+
+
+def sentence_transformers_finetune(
+    task: str, train_set, dev_set, config: PeerConfig | None = None
+) -> PeerRun:
+    """sentence-transformers' SentenceTransformerTrainer on STS or Quora, from the same folder.
+
+    STS: CoSENTLoss on the gold scores (its docs: a stronger signal than
+    CosineSimilarityLoss), scored by Pearson r of the cosine similarity. Quora:
+    OnlineContrastiveLoss (its Quora example, for classifying duplicates; the in-batch
+    MultipleNegativesRankingLoss is its pick for mining them, which is not this task),
+    then the cosine threshold with the best accuracy on up to `threshold_rows` training
+    pairs (its BinaryClassificationEvaluator), applied to dev. Warmup over the first 10%
+    of steps as its training examples do; batches drawn at random, its default sampler;
+    sentences cut at 128 tokens like mtlab's (the folder's own setting is 256).
+    """
+    config = (config or PeerConfig()).check()
+    _check_task(task, SENTENCE_TRANSFORMERS_TASKS, "the sentence-transformers peer")
+    hf_set_seed(config.seed)
+    model = SentenceTransformer(config.folder, device="cpu", local_files_only=True)
+    model.max_seq_length = _max_length(model[0].auto_model.config)  # its folder says 256
+    rows = _rows(train_set)
+    table = datasets.Dataset.from_dict({
+        "sentence1": [r["sentence1"] for r in rows],
+        "sentence2": [r["sentence2"] for r in rows],
+        # STS scores scaled to 0-1 as in its own stsb data (CoSENT only uses their order)
+        "label": [r["label"] / 5.0 if task == "sts" else r["label"] for r in rows],
+    })  # fmt: skip
+    loss = losses.CoSENTLoss(model) if task == "sts" else losses.OnlineContrastiveLoss(model)
+    clock = StepClock(config.untimed_steps, config.budget_seconds)
+    with tempfile.TemporaryDirectory() as output_dir:
+        arguments = STArguments(**_common_arguments(config, output_dir), warmup_steps=0.1)
+        trainer = SentenceTransformerTrainer(
+            model=model, args=arguments, train_dataset=table, loss=loss
+        )
+        seconds = _train(trainer, clock)
+    model.eval()
+    notes = {"loss": type(loss).__name__}
+    dev_rows = _rows(dev_set)
+    similarity = _cosine(model, dev_rows, config.batch_size)
+    if task == "quora":  # picking it encodes training pairs again: timed, not in `seconds`
+        started = time.perf_counter()
+        notes["threshold"] = _accuracy_threshold(model, rows, config)
+        notes["threshold s"] = time.perf_counter() - started
+        similarity = (similarity >= notes["threshold"]).astype(int)
+    predictions = pd.DataFrame({"prediction": similarity, "label": [r["label"] for r in dev_rows]})
+    return PeerRun(
+        peer="sentence-transformers",
+        tasks=(task,),
+        scores={task: scored(task, predictions, notes)},
+        steps=trainer.state.global_step,
+        seconds=seconds,
+        examples_per_second=clock.examples_per_second(arguments.train_batch_size),
+        batch_size=arguments.train_batch_size,
+        model_path=model[0].auto_model.config._name_or_path,
+        notes=notes,
+    )
+
+
+def _cosine(model, rows: list[dict], batch_size: int):
+    """Cosine similarity of each pair's two sentence vectors, as a NumPy array."""
+    with torch.inference_mode():
+        first, second = (model.encode([r[key] for r in rows], batch_size=batch_size,
+                                      convert_to_tensor=True) for key in ("sentence1", "sentence2"))  # fmt: skip
+        return model.similarity_pairwise(first, second).float().cpu().numpy()
+
+
+def _accuracy_threshold(model, rows: list[dict], config: PeerConfig) -> float:
+    """The cosine threshold with the best accuracy on (up to threshold_rows) training pairs."""
+    sample = random.Random(config.seed).sample(rows, min(len(rows), config.threshold_rows))
+    evaluator = BinaryClassificationEvaluator(
+        [r["sentence1"] for r in sample], [r["sentence2"] for r in sample],
+        [r["label"] for r in sample], batch_size=config.batch_size,
+        similarity_fn_names=["cosine"], write_csv=False,
+    )  # fmt: skip
+    return float(evaluator(model)["cosine_accuracy_threshold"])
