@@ -264,15 +264,23 @@ def trainer_finetune(task: str, train_set, dev_set, config: PeerConfig | None = 
         {"prediction": output.predictions.argmax(-1), "label": output.label_ids}
     )
     notes = {"model": "cross-encoder" if spec.is_pair else "sequence classifier"}
+    return _single_task_run("transformers Trainer", task, predictions, notes, trainer, seconds,
+                            clock, model.config._name_or_path)  # fmt: skip
+
+
+def _single_task_run(peer: str, task: str, predictions, notes: dict, trainer, seconds: float,
+                     clock: StepClock, model_path: str) -> PeerRun:  # fmt: skip
+    """One peer's run on one task, scored, with what its Trainer counted."""
+    batch_size = trainer.args.train_batch_size
     return PeerRun(
-        peer="transformers Trainer",
+        peer=peer,
         tasks=(task,),
         scores={task: scored(task, predictions, notes)},
         steps=trainer.state.global_step,
         seconds=seconds,
-        examples_per_second=clock.examples_per_second(arguments.train_batch_size),
-        batch_size=arguments.train_batch_size,
-        model_path=model.config._name_or_path,
+        examples_per_second=clock.examples_per_second(batch_size),
+        batch_size=batch_size,
+        model_path=model_path,
         notes=notes,
     )
 
@@ -321,17 +329,8 @@ def sentence_transformers_finetune(
         notes["threshold s"] = time.perf_counter() - started
         similarity = (similarity >= notes["threshold"]).astype(int)
     predictions = pd.DataFrame({"prediction": similarity, "label": [r["label"] for r in dev_rows]})
-    return PeerRun(
-        peer="sentence-transformers",
-        tasks=(task,),
-        scores={task: scored(task, predictions, notes)},
-        steps=trainer.state.global_step,
-        seconds=seconds,
-        examples_per_second=clock.examples_per_second(arguments.train_batch_size),
-        batch_size=arguments.train_batch_size,
-        model_path=model[0].auto_model.config._name_or_path,
-        notes=notes,
-    )
+    return _single_task_run("sentence-transformers", task, predictions, notes, trainer, seconds,
+                            clock, model[0].auto_model.config._name_or_path)  # fmt: skip
 
 
 def _cosine(model, rows: list[dict], batch_size: int):
