@@ -51,7 +51,7 @@ from mtlab.data import (
     to_dataframe,
 )
 from mtlab.encoder import Encoder, ModelNotFoundError
-from mtlab.evaluation import evaluate, run_model, write_predictions
+from mtlab.evaluation import evaluate, one_class_warning, run_model, write_predictions
 from mtlab.experiment import LabConfig, comparison_table, run_lab
 from mtlab.feature_cache import FeatureCache
 from mtlab.gradients import gradient_report, plot_gradient_flow, trace_backward
@@ -70,7 +70,7 @@ __all__ = [
     "Task", "TaskLossError", "TrainConfig", "UnknownTaskError", "UnlabelledPairDataset",
     "UnlabelledSentenceDataset", "check_head", "collate", "comparison_table", "evaluate",
     "get_task", "gradient_report", "known_tasks", "load_checkpoint", "load_dataset",
-    "make_loader", "plot_gradient_flow", "register_task", "resolve_data_dir", "run_lab",
-    "run_model", "save_checkpoint", "set_seed", "to_dataframe", "trace_backward", "train",
-    "training_step", "write_predictions",
+    "make_loader", "one_class_warning", "plot_gradient_flow", "register_task",
+    "resolve_data_dir", "run_lab", "run_model", "save_checkpoint", "set_seed", "to_dataframe",
+    "trace_backward", "train", "training_step", "write_predictions",
 ]  # fmt: skip

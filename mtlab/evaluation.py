@@ -44,6 +44,33 @@ def score(task: str, predictions: pd.DataFrame) -> float:
     return float((predictions["prediction"] == predictions["label"]).mean())
 
 
+def one_class_warning(task: str, predictions: pd.DataFrame, share: float = 0.95) -> str | None:
+    """A plain-words warning when a classifier gives (almost) every row the same class.
+
+    The seed's mistake 10: its paraphrase head answered "not duplicate" for every pair, and its
+    accuracy, the share of non-duplicates, looked like a score. None when the answers vary.
+    """
+    spec = get_task(task)
+    if not spec.is_classification or predictions.empty:
+        return None
+    counts = predictions["prediction"].value_counts()
+    top, n_top = int(counts.index[0]), int(counts.iloc[0])
+    if n_top / len(predictions) < share:
+        return None
+    name = f"{top} ({spec.label_name(top)})" if spec.label_names else str(top)
+    message = f"{task}: class {name} for {n_top} of {len(predictions)} rows"
+    if "label" in predictions:
+        gold = predictions["label"].value_counts(normalize=True)
+        accuracy = score(task, predictions)
+        message += (f"; accuracy {accuracy:.3f} against {gold.iloc[0]:.3f} for always "
+                    f"answering the commonest class, {int(gold.index[0])}")  # fmt: skip
+    return message + (
+        ". The head has learned the base rate, not the task: check that its input can tell the "
+        "classes apart (for pairs: features that compare the two sentences, like |u - v| and "
+        "u * v), then that it has trained long enough."
+    )
+
+
 def evaluate(model: MultitaskBert, dev_sets: Mapping, batch_size: int = 64) -> dict[str, float]:
     """One score per task, e.g. {'sst': accuracy, 'quora': accuracy, 'sts': pearson}."""
     for task in dev_sets:

@@ -125,7 +125,7 @@ class ParaphraseHead(Head):
     - "concat": the seed's corrected design, [u; v] -> two linear layers -> 2 logits.
     - "linear" (seed mistake 10): [u; v] -> one linear layer -> 1 logit. A linear score
       of [u; v] is a score of u plus a score of v: it cannot compare the two sentences,
-      so it learns the base rate and predicts one class for everything.
+      so it stays near the base rate (on [CLS] vectors, one class for almost every pair).
     - "cross" (seed mistake 12): both sentences packed into one sequence
       "[CLS] s1 [SEP] s2 [SEP]", one vector -> two linear layers -> 2 logits. A valid
       design (a cross-encoder), but not the one the seed meant to build, and it cannot

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -8,6 +9,7 @@ from mtlab import (
     TrainConfig,
     evaluate,
     load_checkpoint,
+    one_class_warning,
     run_model,
     save_checkpoint,
     train,
@@ -73,6 +75,21 @@ def test_evaluate_returns_one_score_per_task(tiny_model):
     scores = evaluate(tiny_model, _tiny_sets())
     assert set(scores) == {"sst", "quora", "sts"}
     assert 0 <= scores["sst"] <= 1 and 0 <= scores["quora"] <= 1 and -1 <= scores["sts"] <= 1
+
+
+def test_one_class_for_almost_every_row_is_reported_in_words():
+    constant = pd.DataFrame({"prediction": [0] * 59 + [1], "label": [0] * 36 + [1] * 24})
+    message = one_class_warning("quora", constant)
+    assert "class 0 (not duplicate) for 59 of 60 rows" in message
+    assert "accuracy 0.617 against 0.600" in message and "|u - v|" in message
+    varied = pd.DataFrame({"prediction": [0] * 50 + [1] * 10, "label": [0] * 60})
+    assert one_class_warning("quora", varied) is None
+    assert (
+        one_class_warning("sts", pd.DataFrame({"prediction": [1.0] * 9, "label": [2.0] * 9}))
+        is None
+    )
+    unlabelled = one_class_warning("sst", pd.DataFrame({"prediction": [2] * 20}))
+    assert unlabelled.startswith("sst: class 2 (neutral) for 20 of 20 rows. The head")
 
 
 def test_predictions_in_course_format(tiny_model, tmp_path):
