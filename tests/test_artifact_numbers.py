@@ -85,3 +85,13 @@ def test_load_results_reads_a_committed_artifact_and_names_what_is_missing():
     )
     with pytest.raises(FileNotFoundError, match="Known here: .*minilm-full"):
         load_results("no-such-run")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_no_markdown_wall(path):
+    """Short markdown next to the cell it explains: no markdown cell longer than 12 lines."""
+    cells = nbformat.read(path, as_version=4).cells
+    walls = [f"cell {index}: {len(cell.source.splitlines())} lines"
+             for index, cell in enumerate(cells)
+             if cell.cell_type == "markdown" and len(cell.source.splitlines()) > 12]  # fmt: skip
+    assert not walls, f"{path.name}: split these next to the cells they explain: {walls}"
