@@ -1,4 +1,4 @@
-"""The history of a training phase: each task's mean loss every few steps, and dev scores.
+"""The history of a training phase: each task's mean loss every few steps, dev scores, its time.
 
 The seed logged one loss every 1000 steps and could not see training move (mistake 8): a row
 here is the mean of every loss since the last row, per task, with the learning rate and the
@@ -7,6 +7,8 @@ gradient norm, and the table comes back from `train` as a pandas DataFrame.
 
 from __future__ import annotations
 
+import math
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -50,3 +52,31 @@ class TrainingLog:
     def load_state_dict(self, state: Mapping) -> None:
         self.rows = list(state["history"])
         self.pending = defaultdict(list, state["pending"])
+
+
+class PhaseClock:
+    """A phase's time: the plan, an estimate measured on its first steps, and its budget."""
+
+    MEASURE = 10  # steps timed before estimating the rest
+
+    def __init__(self, phase: str, start: int, total: int, budget_minutes, say: bool) -> None:
+        self.phase, self.start, self.total, self.say = phase, start, total, say
+        self.budget = budget_minutes * 60 if budget_minutes else math.inf
+        self.started = time.perf_counter()
+        if say:
+            print(f"{phase}: {total - start:,} steps planned"
+                  + (f", at most {budget_minutes:g} min" if budget_minutes else ""))  # fmt: skip
+
+    def out_of_time(self, step: int) -> bool:
+        """Whether the budget is spent; says the estimate once the first steps are timed."""
+        elapsed = time.perf_counter() - self.started
+        if self.say and step == self.start + self.MEASURE and step < self.total:
+            rest = elapsed / self.MEASURE * (self.total - step)
+            print(f"{self.phase}: {self.MEASURE} steps took {elapsed:.1f} s; the other "
+                  f"{self.total - step:,} take about {rest / 60:.1f} min on this machine")  # fmt: skip
+        if elapsed < self.budget:
+            return False
+        if self.say:
+            print(f"{self.phase}: the {self.budget / 60:g} min budget is spent after "
+                  f"{step - self.start:,} of {self.total - self.start:,} steps")  # fmt: skip
+        return True

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-import re
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,8 +26,9 @@ from mtlab.checkpoints import resume_training, save_training_state
 from mtlab.distributed import distributed, global_mean, shard
 from mtlab.early_stopping import DevScoring
 from mtlab.hardware import resolve_precision
-from mtlab.history import TrainingLog
+from mtlab.history import PhaseClock, TrainingLog
 from mtlab.model import MultitaskBert
+from mtlab.optimizer import make_optimizer
 from mtlab.smart import smart_penalty
 from mtlab.surgery import SURGERIES, surgery_backward
 
@@ -144,43 +143,6 @@ def training_steps(
             yield step
 
 
-def parameter_groups(model: MultitaskBert, config: TrainConfig) -> list[dict]:
-    """The trainable weights grouped by learning rate: one group unless the options split it.
-
-    Layer-wise decay (Howard & Ruder 2018): encoder layer l of L trains at
-    lr * layer_decay**(L - l) and the embeddings, below layer 1, slowest. The lower layers
-    hold what any task needs; a few thousand sentences of one task should move them least.
-    The heads, new and task-specific, train at head_lr (default: lr).
-    """
-    depth = model.encoder.bert.config.num_hidden_layers
-    groups: dict[float, list[torch.nn.Parameter]] = {}
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        if name.startswith("heads."):
-            lr = config.head_lr or config.lr
-        else:  # embeddings: level 0; encoder.layer.i: level i + 1; the pooler on top
-            layer = re.search(r"\.layer\.(\d+)\.", name)
-            level = int(layer[1]) + 1 if layer else 0 if ".embeddings." in name else depth
-            lr = config.lr * config.layer_decay ** (depth - level)
-        groups.setdefault(lr, []).append(param)
-    return [{"params": params, "lr": lr} for lr, params in groups.items()]
-
-
-def make_optimizer(model: MultitaskBert, config: TrainConfig, total: int):
-    """AdamW over the trainable weights, with linear warmup then linear decay to zero."""
-    groups = parameter_groups(model, config)
-    device = groups[0]["params"][0].device
-    # fused: one kernel for all weights, about 5x faster than the default on CPU (README, Speed)
-    optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay,
-                                  fused=device.type in ("cpu", "cuda"))  # fmt: skip
-    warmup = max(1, int(config.warmup * total))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))
-    )
-    return optimizer, scheduler
-
-
 def training_step(
     net, batches: Mapping[str, Batch], optimizer, scheduler, config: TrainConfig
 ) -> tuple[dict[str, float], float]:
@@ -268,7 +230,10 @@ def train(
     stream, step = training_steps(batches, config.epochs, together), 0
     if resume and state_path is not None and Path(state_path).exists():
         step = resume_training(state_path, model, optimizer, scheduler, log, dev.best, stream)
-    saved, clock = step, Clock(phase, step, total, config.budget_minutes, progress and rank == 0)
+    saved, clock = (
+        step,
+        PhaseClock(phase, step, total, config.budget_minutes, progress and rank == 0),
+    )
     model.train()
     bar = tqdm(total=total, initial=step, desc=phase, disable=not progress or rank > 0, unit="step")
     try:
@@ -319,31 +284,3 @@ def multitask_batches(train_sets: Mapping, config: TrainConfig) -> MultitaskBatc
         for i, (task, ds) in enumerate(train_sets.items())
     }  # fmt: skip
     return MultitaskBatches(loaders, config.schedule, seed=config.seed)
-
-
-class Clock:
-    """A phase's time: the plan, an estimate measured on its first steps, and its budget."""
-
-    MEASURE = 10  # steps timed before estimating the rest
-
-    def __init__(self, phase: str, start: int, total: int, budget_minutes, say: bool) -> None:
-        self.phase, self.start, self.total, self.say = phase, start, total, say
-        self.budget = budget_minutes * 60 if budget_minutes else math.inf
-        self.started = time.perf_counter()
-        if say:
-            print(f"{phase}: {total - start:,} steps planned"
-                  + (f", at most {budget_minutes:g} min" if budget_minutes else ""))  # fmt: skip
-
-    def out_of_time(self, step: int) -> bool:
-        """Whether the budget is spent; says the estimate once the first steps are timed."""
-        elapsed = time.perf_counter() - self.started
-        if self.say and step == self.start + self.MEASURE and step < self.total:
-            rest = elapsed / self.MEASURE * (self.total - step)
-            print(f"{self.phase}: {self.MEASURE} steps took {elapsed:.1f} s; the other "
-                  f"{self.total - step:,} take about {rest / 60:.1f} min on this machine")  # fmt: skip
-        if elapsed < self.budget:
-            return False
-        if self.say:
-            print(f"{self.phase}: the {self.budget / 60:g} min budget is spent after "
-                  f"{step - self.start:,} of {self.total - self.start:,} steps")  # fmt: skip
-        return True

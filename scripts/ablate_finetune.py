@@ -73,6 +73,8 @@ ROWS = {
     "llrd+head_lr": Row("--finetune-layer-decay 0.9 --finetune-head-lr 3e-4",
                         train={"layer_decay": 0.9, "head_lr": 3e-4}),
     "mlm": Row("python -m mtlab further-pretrain --steps MLM_STEPS first", mlm=True),
+    "bf16": Row("--precision bf16 (bfloat16 autocast: a speed option, not a method)",
+                train={"precision": "bf16"}),
 }  # fmt: skip
 
 
@@ -133,10 +135,11 @@ def summary_table(results: dict) -> pd.DataFrame:
 
 def write_outputs(out: Path, results: dict) -> pd.DataFrame:
     """results.json, results.csv and COMMAND.md, written again after every row and seed."""
+    table = summary_table(results)
+    results["summary"] = json.loads(table.round(4).to_json(orient="index"))  # cited by the README
     tmp = out / "results.json.tmp"
     tmp.write_text(json.dumps(results, indent=2))
     tmp.replace(out / "results.json")  # never half a file, even when interrupted
-    table = summary_table(results)
     table.round(4).to_csv(out / "results.csv")
     setup = results["setup"]
     lines = [

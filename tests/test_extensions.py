@@ -15,9 +15,10 @@ from mtlab.experiment import check_paths_and_device
 from mtlab.further_pretrain import further_pretrain, main, mask_tokens, save_encoder, task_sentences
 from mtlab.heads import ParaphraseHead, SimilarityHead
 from mtlab.losses import cosent_loss, ranking_loss
+from mtlab.optimizer import make_optimizer, parameter_groups
 from mtlab.smart import smart_penalty
 from mtlab.surgery import surgery_backward
-from mtlab.training import make_optimizer, parameter_groups, training_step
+from mtlab.training import training_step
 from tests.conftest import BATCHES
 from tests.test_train import _tiny_sets
 

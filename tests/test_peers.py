@@ -11,7 +11,7 @@ import torch
 
 peers = pytest.importorskip("mtlab.peers", reason="pip install -r requirements-peers.txt")
 
-from mtlab.bench import mtlab_run, peer_comparison  # noqa: E402
+from mtlab.bench_peers import mtlab_run, peer_comparison  # noqa: E402
 from mtlab.data import SAMPLE_DIR, load_dataset  # noqa: E402
 from mtlab.encoder import default_model_path  # noqa: E402
 from mtlab.model import TASKS  # noqa: E402
@@ -165,7 +165,7 @@ def test_the_bench_refuses_an_empty_peer_budget(capsys):
 
 
 def test_the_commonest_class_is_the_constant_guess_to_beat():
-    from mtlab.bench import constant_guess
+    from mtlab.bench_peers import constant_guess
 
     dev = {"sst": [{"label": label} for label in (1, 1, 1, 3)], "sts": [{"label": 2.5}]}
     assert constant_guess(dev) == {"sst": 0.75}  # scores have no commonest class

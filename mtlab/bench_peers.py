@@ -1,0 +1,158 @@
+"""The benchmark's peer rows: mtlab against the tools a student would pick instead.
+
+`peer_comparison` trains transformers' Trainer and sentence-transformers (mtlab.peers) and
+mtlab on the same rows for the same steps, then each peer alone on its task for the wall time
+mtlab's multitask run gets, and returns the table rows `python -m mtlab.bench --peers` prints.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import pandas as pd
+
+from mtlab.evaluation import run_model
+from mtlab.model import TASKS, MultitaskBert
+from mtlab.tasks import get_task
+from mtlab.training import TrainConfig, multitask_batches, set_seed, train
+
+# Equal-time runs plan a quarter more steps than their measured step time fits into the
+# budget, so that none stops early if the machine runs faster than when it was measured.
+PLAN_MARGIN = 1.25
+
+
+def mtlab_run(train_sets: dict, dev_sets: dict, config, **heads):
+    """mtlab's `train` in finetune mode on these tasks, timed step by step like the peers.
+
+    `config` is a `mtlab.peers.PeerConfig`: the same steps, batch, rate, precision, budget
+    and encoder folder the peers get; `heads` picks head variants (paraphrase="cross").
+    """
+    from mtlab.peers import PeerRun, StepClock, scored
+
+    set_seed(config.seed)
+    model = MultitaskBert.from_pretrained(config.model_path, **heads).set_mode("finetune")
+    budget = config.budget_seconds / 60 if config.budget_seconds else None
+    settings = TrainConfig(batch_size=config.batch_size, lr=config.lr, max_steps=config.max_steps,
+                           precision=config.precision, seed=config.seed, log_every=1,
+                           budget_minutes=budget)  # fmt: skip
+    per_epoch = len(multitask_batches(train_sets, settings))
+    settings = replace(settings, epochs=math.ceil(config.max_steps / per_epoch))
+    clock = StepClock(config.untimed_steps)
+    train(model, train_sets, settings, progress=False, on_log=lambda _history: clock.tick())
+    seconds = time.perf_counter() - clock.started
+    notes = {task: model.head_config()[task] for task in train_sets}  # the heads trained
+    scores = {task: scored(task, run_model(model, task, dev_set), notes)
+              for task, dev_set in dev_sets.items()}  # fmt: skip
+    return PeerRun(
+        peer="mtlab", tasks=tuple(train_sets), scores=scores, steps=len(clock.ends),
+        seconds=seconds, examples_per_second=clock.examples_per_second(settings.batch_size),
+        batch_size=settings.batch_size, model_path=config.folder, notes=notes,
+    )  # fmt: skip
+
+
+def _ratio(top: float, bottom: float) -> float:
+    return top / bottom if bottom else math.nan
+
+
+def seconds_per_step(run) -> float:
+    return run.batch_size / run.examples_per_second
+
+
+def peer_comparison(same_steps: dict, equal_time: dict, dev: dict, config, budget_seconds: float):
+    """Table rows (figure, peer, mtlab, ratio) and every run, mtlab's and the peers'.
+
+    same_steps: per task, the rows of one epoch of `config.max_steps` batches, trained by
+    every contestant. equal_time: per task, the rows for the equal wall-clock runs, where
+    mtlab trains all three tasks together and each peer its own task alone; each plans its
+    learning-rate schedule from its own step time measured here (PLAN_MARGIN more steps
+    than fit) and stops at `budget_seconds`.
+    """
+    from mtlab import peers
+
+    def one(task):
+        return {task: same_steps[task]}, {task: dev[task]}
+
+    runs = {
+        "Trainer sst": peers.trainer_finetune("sst", same_steps["sst"], dev["sst"], config),
+        "mtlab sst": mtlab_run(*one("sst"), config),
+        "Trainer quora": peers.trainer_finetune("quora", same_steps["quora"], dev["quora"], config),
+        "mtlab quora cross": mtlab_run(*one("quora"), config, paraphrase="cross"),
+        "ST sts": peers.sentence_transformers_finetune("sts", same_steps["sts"], dev["sts"], config),
+        "mtlab sts": mtlab_run(*one("sts"), config),
+        "ST quora": peers.sentence_transformers_finetune("quora", same_steps["quora"], dev["quora"],
+                                                         config),
+        "mtlab quora": mtlab_run(*one("quora"), config),
+    }  # fmt: skip
+
+    def within_budget(step_seconds: float):
+        steps = max(1, int(PLAN_MARGIN * budget_seconds / step_seconds))
+        return replace(config, untimed_steps=min(config.untimed_steps, steps - 1),
+                       steps=steps - min(config.untimed_steps, steps - 1),
+                       budget_seconds=budget_seconds)  # fmt: skip
+
+    multitask_step = sum(seconds_per_step(runs[f"mtlab {t}"]) for t in TASKS) / len(TASKS)
+    runs["mtlab multitask"] = mtlab_run(equal_time, dev, within_budget(multitask_step))
+    for name, task, finetune in (("Trainer", "sst", peers.trainer_finetune),
+                                 ("Trainer", "quora", peers.trainer_finetune),
+                                 ("ST", "sts", peers.sentence_transformers_finetune),
+                                 ("ST", "quora", peers.sentence_transformers_finetune)):  # fmt: skip
+        budget = within_budget(seconds_per_step(runs[f"{name} {task}"]))
+        runs[f"{name} {task} alone"] = finetune(task, equal_time[task], dev[task], budget)
+
+    r, after = runs, f"after {config.max_steps} steps"
+    multitask, minutes = r["mtlab multitask"].scores, budget_seconds / 60
+    rate, seconds, dev_score = "rate", "seconds", "score"  # what each row compares
+    rows = [
+        (f"Trainer vs mtlab: SST sentences/s ({config.untimed_steps} untimed + {config.steps} "
+         "timed steps)", rate, r["Trainer sst"].examples_per_second,
+         r["mtlab sst"].examples_per_second),
+        (f"  SST dev accuracy {after}", dev_score, r["Trainer sst"].scores["sst"],
+         r["mtlab sst"].scores["sst"]),
+        (f"Trainer cross-encoder vs mtlab cross head: Quora training s, {config.max_steps} steps",
+         seconds, r["Trainer quora"].seconds, r["mtlab quora cross"].seconds),
+        (f"  Quora dev accuracy {after}", dev_score, r["Trainer quora"].scores["quora"],
+         r["mtlab quora cross"].scores["quora"]),
+        (f"sentence-transformers CoSENT vs mtlab: STS training s, {config.max_steps} steps",
+         seconds, r["ST sts"].seconds, r["mtlab sts"].seconds),
+        (f"  STS dev Pearson r {after}", dev_score, r["ST sts"].scores["sts"],
+         r["mtlab sts"].scores["sts"]),
+        (f"sentence-transformers OnlineContrastive vs mtlab: Quora training s, "
+         f"{config.max_steps} steps", seconds, r["ST quora"].seconds, r["mtlab quora"].seconds),
+        (f"  Quora dev accuracy {after} (threshold from train)", dev_score,
+         r["ST quora"].scores["quora"], r["mtlab quora"].scores["quora"]),
+        (f"equal time ({minutes:g} min): SST dev, Trainer alone vs mtlab multitask", dev_score,
+         r["Trainer sst alone"].scores["sst"], multitask["sst"]),
+        ("  Quora dev, Trainer cross-encoder alone vs mtlab multitask", dev_score,
+         r["Trainer quora alone"].scores["quora"], multitask["quora"]),
+        ("  Quora dev, sentence-transformers alone vs mtlab multitask", dev_score,
+         r["ST quora alone"].scores["quora"], multitask["quora"]),
+        ("  STS dev, sentence-transformers alone vs mtlab multitask", dev_score,
+         r["ST sts alone"].scores["sts"], multitask["sts"]),
+    ]  # fmt: skip
+    # seconds: how many times faster mtlab is; rates and scores: mtlab's over the peer's
+    table = [(figure, peer, ours, _ratio(peer, ours) if kind == seconds else _ratio(ours, peer))
+             for figure, kind, peer, ours in rows]  # fmt: skip
+    return table, runs
+
+
+def constant_guess(dev: dict) -> dict[str, float]:
+    """Accuracy of always guessing the commonest class, per classification task on these rows."""
+    guesses = {}
+    for task, dataset in dev.items():
+        if get_task(task).is_classification:
+            labels = pd.Series([dataset[i]["label"] for i in range(len(dataset))])
+            guesses[task] = float(labels.value_counts(normalize=True).iloc[0])
+    return guesses
+
+
+def describe_runs(runs: dict) -> str:
+    """One line per run: steps, seconds, rate, and what the peer chose (loss, threshold)."""
+    lines = []
+    for name, run in runs.items():
+        notes = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                          for k, v in run.notes.items())  # fmt: skip
+        lines.append(f"  {name:20} {run.steps:4} steps {run.seconds:7.1f} s "
+                     f"{run.examples_per_second:7.1f} examples/s  {notes}")  # fmt: skip
+    return "\n".join(lines)
