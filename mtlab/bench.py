@@ -10,6 +10,8 @@ Each figure is measured next to its baseline in the same run, on the same data:
   in float32 vs bfloat16 autocast (a gain only where the hardware has bf16 units);
 - the limit: achieved training FLOP/s vs a plain matmul on the same cores (MFU), and
   where a finetune step's time goes: per stage, and per kind of operation;
+- with --extensions, the cost of each finetune extension (mtlab.bench_extensions) in seconds
+  per batch against the defaults, on the same rows;
 - with --peers, the tools a student would pick instead (mtlab.peers), from the same
   encoder folder on the same rows: transformers' Trainer on SST (sentences per second and
   dev accuracy after the same steps) and on Quora as a cross-encoder, sentence-transformers
@@ -38,17 +40,23 @@ from mtlab.data import load_dataset, resolve_data_dir
 from mtlab.evaluation import evaluate
 from mtlab.experiment import random_subset
 from mtlab.feature_cache import FeatureCache
-from mtlab.hardware import describe_cpu
+from mtlab.hardware import describe_cpu, has_fast_bf16
 from mtlab.model import TASKS, MultitaskBert
 from mtlab.training import TrainConfig, set_seed, train
 
 
-def matmul_flops(rows: int = 1024, inner: int = 1024, cols: int = 1024, repeats: int = 20) -> float:
-    """FLOP/s of a float32 (rows x inner) @ (inner x cols) product on these threads.
+def matmul_flops(
+    rows: int = 1024,
+    inner: int = 1024,
+    cols: int = 1024,
+    repeats: int = 20,
+    dtype: torch.dtype = torch.float32,
+) -> float:
+    """FLOP/s of a (rows x inner) @ (inner x cols) product in `dtype` on these threads.
 
     1024^3 is about the most this CPU does; the model's own shapes show what it can get.
     """
-    a, b = torch.randn(rows, inner), torch.randn(inner, cols)
+    a, b = torch.randn(rows, inner, dtype=dtype), torch.randn(inner, cols, dtype=dtype)
     a @ b  # warm-up
     started = time.perf_counter()
     for _ in range(repeats):
@@ -190,7 +198,13 @@ def naive_rows(sets, dev, args) -> tuple[list, MultitaskBert, Subset]:
     seq = sum(lengths) / len(lengths)
     achieved = ours_rate * seq * training_flops_per_token(model, seq)
     peak = matmul_flops()
-    rows.append(("training GFLOP/s vs matmul GFLOP/s", peak / 1e9, achieved / 1e9, achieved / peak))
+    rows.append(("training GFLOP/s vs matmul GFLOP/s (MFU)", peak / 1e9, achieved / 1e9,
+                 achieved / peak))  # fmt: skip
+    if has_fast_bf16(torch.device("cpu")):  # MFU at the same precision: bf16 against bf16
+        achieved_bf16 = bf16_n / bf16_t * seq * training_flops_per_token(model, seq)
+        peak_bf16 = matmul_flops(dtype=torch.bfloat16)
+        rows.append(("  bf16: training GFLOP/s vs bf16 matmul GFLOP/s (MFU)", peak_bf16 / 1e9,
+                     achieved_bf16 / 1e9, achieved_bf16 / peak_bf16))  # fmt: skip
     hidden = model.encoder.hidden_size
     at_shape = matmul_flops(args.batch_size * round(seq), hidden, 4 * hidden)
     rows.append((f"  matmul GFLOP/s: 1024^3 vs the model's ({args.batch_size}x{round(seq)}) "
@@ -221,6 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=20, help="finetune steps per loop")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--dev-rows", type=int, default=300, help="dev rows per task")
+    parser.add_argument("--extensions", action="store_true",
+                        help="also time each finetune extension per batch against the defaults")  # fmt: skip
     peers = parser.add_argument_group("peers (mtlab.peers; pip install -r requirements-peers.txt)")
     peers.add_argument("--peers", action="store_true",
                        help="also run transformers' Trainer and sentence-transformers")  # fmt: skip
@@ -250,6 +266,11 @@ def main(argv: list[str] | None = None) -> None:
     rows, runs, described = [], {}, f"{args.rows} rows per task"
     if not args.peers_only:
         rows, model, sst = naive_rows(sets, dev, args)
+    if args.extensions:
+        from mtlab.bench_extensions import extension_rows
+
+        rows.append(("finetune extensions, s per batch (baseline: the defaults)", None, None, None))
+        rows += extension_rows(sets, args.steps)
     if args.peers or args.peers_only:
         from mtlab.peers import PeerConfig
 

@@ -52,3 +52,22 @@ def test_the_bench_names_the_cpu_and_its_bf16_units():
 
     text = describe_cpu()
     assert "bf16 units: " in text and text.split(",")[0].strip()
+
+
+def test_every_extension_gets_a_cost_row_per_batch(tiny_folder):
+    from mtlab.bench_extensions import OPTIONS, extension_rows
+
+    words = ["good", "bad", "fine", "dull", "long", "short", "warm", "cold"]
+    sets = {
+        "sst": [{"id": f"s{i}", "sentence": f"a {words[i % 8]} film", "label": i % 5} for i in range(64)],
+        "quora": [{"id": f"q{i}", "sentence1": f"is it {words[i % 8]}?",
+                   "sentence2": f"is it {words[i * 3 % 8]}?", "label": i % 2} for i in range(64)],
+        "sts": [{"id": f"t{i}", "sentence1": f"the {words[i % 8]} cat",
+                 "sentence2": f"a {words[i % 5]} cat", "label": float(i % 6)} for i in range(64)],
+    }  # fmt: skip
+    rows = extension_rows(sets, steps=2, encoder=str(tiny_folder))
+    assert [row[0].split(" vs ")[1] for row in rows] == [
+        name for name in OPTIONS if name != "defaults"
+    ]
+    for _figure, defaults, option, ratio in rows:
+        assert defaults > 0 and option > 0 and abs(ratio - option / defaults) < 1e-12

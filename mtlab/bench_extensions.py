@@ -1,0 +1,53 @@
+"""What each finetune extension costs on this machine: seconds per batch against the defaults.
+
+`python -m mtlab.bench --extensions` adds these rows. Every option trains the same rows of
+the three tasks from the same start, a few untimed steps first; a step of the defaults trains
+one batch of one task, a surgery step one batch of every task, so the figure is per batch.
+The scores of the options come from `scripts/ablate_finetune.py` (README, extensions).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from mtlab.experiment import finetune_defaults
+from mtlab.model import TASKS, MultitaskBert
+from mtlab.training import set_seed, train
+
+# name -> (head options, TrainConfig options), as the rows of scripts/ablate_finetune.py
+OPTIONS: dict[str, tuple[dict, dict]] = {
+    "defaults": ({}, {}),
+    "--similarity-loss cosent": ({"similarity_loss": "cosent"}, {}),
+    "--mnrl-weight 0.5": ({"mnrl_weight": 0.5}, {}),
+    "--finetune-layer-decay 0.9 --finetune-head-lr 3e-4": ({}, {"layer_decay": 0.9, "head_lr": 3e-4}),
+    "--finetune-smart 1": ({}, {"smart": 1.0}),
+    "--finetune-surgery sum": ({}, {"surgery": "sum"}),
+    "--finetune-surgery pcgrad": ({}, {"surgery": "pcgrad"}),
+    "--finetune-surgery upgrad": ({}, {"surgery": "upgrad"}),
+    "--precision bf16": ({}, {"precision": "bf16"}),
+}  # fmt: skip
+
+
+def seconds_per_batch(train_sets: dict, heads: dict, options: dict, steps: int, *,
+                      untimed: int = 2, seed: int = 0, encoder: str | None = None) -> float:  # fmt: skip
+    """Mean seconds per training batch over `steps` timed steps, after `untimed` ones."""
+    set_seed(seed)
+    model = MultitaskBert.from_pretrained(encoder, **heads).set_mode("finetune")
+    ends: list[float] = []
+    # epochs: enough that max_steps, not the end of the data, ends the run (a step >= a batch)
+    config = replace(finetune_defaults(), seed=seed, epochs=untimed + steps, max_steps=untimed + steps,
+                     log_every=1, eval_every=None, checkpoint_every=None, **options)  # fmt: skip
+    train(model, train_sets, config, progress=False,
+          on_log=lambda _history: ends.append(time.perf_counter()))  # fmt: skip
+    batches_per_step = len(TASKS) if options.get("surgery") else 1
+    return (ends[-1] - ends[untimed - 1]) / (len(ends) - untimed) / batches_per_step
+
+
+def extension_rows(train_sets: dict, steps: int, encoder: str | None = None) -> list[tuple]:
+    """Bench rows (figure, defaults, option, option / defaults) in seconds per batch."""
+    times = {name: seconds_per_batch(train_sets, heads, options, steps, encoder=encoder)
+             for name, (heads, options) in OPTIONS.items()}  # fmt: skip
+    base = times["defaults"]
+    return [(f"  s per finetune batch: defaults vs {name}", base, seconds, seconds / base)
+            for name, seconds in times.items() if name != "defaults"]  # fmt: skip
