@@ -19,7 +19,7 @@ import torch
 from mtlab.checkpoints import load_checkpoint_state, save_checkpoint
 from mtlab.data import DataSource, load_dataset, resolve_data_dir, warn_if_shared_ids
 from mtlab.distributed import distributed, pick_device, start_distributed
-from mtlab.evaluation import evaluate, write_predictions
+from mtlab.evaluation import evaluate, one_class_warning, write_predictions
 from mtlab.feature_cache import FeatureCache, default_cache_dir
 from mtlab.model import TASKS, MultitaskBert
 from mtlab.plots import plot_comparison
@@ -173,8 +173,11 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     for split, sets in (("dev", whole_dev), ("test", test_sets)):
         for task, dataset in sets.items():
             path = out / "predictions" / output_file(task, split)
-            write_predictions(model, task, dataset, path)
+            predictions = write_predictions(model, task, dataset, path)
             written.append(str(path.relative_to(out)))
+            answers = predictions.rename(columns={get_task(task).prediction_column: "prediction"})
+            if split == "dev" and (warning := one_class_warning(task, answers)):
+                say(f"warning: {warning}")  # mistake 10: a constant answer that looks like a score
     for task in TASKS:
         name = get_task(task).files.get("test")
         if name and task not in test_sets:

@@ -48,6 +48,25 @@ def test_run_lab_writes_results_checkpoints_and_predictions(tmp_path, tiny_folde
     ]  # fmt: skip
 
 
+def test_a_classifier_that_answers_one_class_is_named_after_the_run(
+    tmp_path, tiny_folder, capsys, monkeypatch
+):
+    import mtlab.experiment
+
+    write = mtlab.experiment.write_predictions
+
+    def constant(model, task, dataset, path):  # every SST row gets class 1
+        predictions = write(model, task, dataset, path)
+        column = predictions.columns[1]  # the course's name for it
+        return predictions.assign(**{column: 1}) if task == "sst" else predictions
+
+    monkeypatch.setattr(mtlab.experiment, "write_predictions", constant)
+    config = LabConfig(data_dir=str(SAMPLE_DIR), encoder=str(tiny_folder), **phases(1),
+                       finetune_limit=16, output_dir=str(tmp_path / "run"))  # fmt: skip
+    run_lab(config, progress=False)
+    assert "warning: sst: class 1 (negative) for 60 of 60 rows" in capsys.readouterr().out
+
+
 def test_command_line_prints_the_comparison(tmp_path, tiny_folder, capsys):
     out = tmp_path / "cli"
     main(["--data-dir", str(SAMPLE_DIR), "--encoder", str(tiny_folder), "--pretrain-epochs", "1",
