@@ -16,6 +16,9 @@ pass (mtlab.further_pretrain) on the pretrained model's encoder, then finetunes 
 After each row and seed, OUT/results.json, OUT/results.csv and OUT/COMMAND.md are written
 again; rows and seeds already in results.json are skipped, so the run can be interrupted,
 continued and spread over several sessions (with the same --steps, --dev-limit, --mlm-steps).
+Seeds can also run in parallel processes, each with its own --out (and OMP_NUM_THREADS=1 on a
+2-core machine); `--merge FOLDER ...` then adds their rows to --out. The bf16 row is the
+defaults under bfloat16 autocast: a speed option, checked here for its effect on the scores.
 """
 
 from __future__ import annotations
@@ -179,6 +182,22 @@ def invocation(argv: list[str]) -> dict:
     }
 
 
+def merge(out: Path, folders: list[Path]) -> pd.DataFrame:
+    """Rows and seeds of other runs' results.json (same setup) added to OUT's; outputs rewritten."""
+    results = json.loads((out / "results.json").read_text())
+    for folder in folders:
+        other = json.loads((folder / "results.json").read_text())
+        if other["setup"] != results["setup"]:
+            raise SystemExit(f"{folder} was made with {other['setup']}, {out} with "
+                             f"{results['setup']}: only runs of the same setup can be merged")  # fmt: skip
+        results["runs"] += [run for run in other["runs"] if run not in results["runs"]]
+        for name, seeds in other["rows"].items():
+            results["rows"].setdefault(name, {}).update(seeds)
+    results["rows"] = {name: dict(sorted(results["rows"][name].items()))
+                       for name in ROWS if name in results["rows"]}  # fmt: skip
+    return write_outputs(out, results)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, of {list(ROWS)}")
@@ -189,8 +208,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="results/ablate-finetune", help="the results")
     parser.add_argument("--checkpoints", default="runs/ablate-finetune",
                         help="where each seed's pretrained heads are kept")  # fmt: skip
+    parser.add_argument("--merge", nargs="+", metavar="FOLDER",
+                        help="only merge these runs' results (other --out folders, same "
+                        "settings, e.g. seeds run in parallel) into --out, then stop")  # fmt: skip
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    if args.merge:
+        print(merge(Path(args.out), [Path(folder) for folder in args.merge]).round(3).to_string())
+        return 0
     rows, seeds = args.rows.split(","), [int(s) for s in args.seeds.split(",")]
     unknown = [r for r in rows if r not in ROWS]
     if unknown:

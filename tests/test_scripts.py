@@ -86,3 +86,25 @@ def test_the_finetune_ablation_resumes_and_refuses_other_settings(tmp_path, monk
     assert (tmp_path / "checkpoints" / "pretrained-seed0.pt").exists()
     with pytest.raises(SystemExit):
         ablate.main(["--rows", "defaults", "--steps", "4", "--seeds", "0", "--out", str(out)])
+
+
+def test_seeds_run_apart_merge_into_one_table(tmp_path, monkeypatch, tokenizer):
+    """Two --out folders (seeds run in parallel) merge into one results.json and summary."""
+    from mtlab.data import SAMPLE_DIR
+    from tests.conftest import make_tiny_encoder
+
+    tiny = classmethod(lambda cls, *args, **options: cls(make_tiny_encoder(tokenizer), **options))
+    monkeypatch.setattr(MultitaskBert, "from_pretrained", tiny)
+    monkeypatch.setenv("MTLAB_DATA_DIR", str(SAMPLE_DIR))
+    ablate, main, other = load("ablate_finetune"), tmp_path / "main", tmp_path / "other"
+    common = ["--steps", "2", "--rows", "defaults,cosent", "--checkpoints", str(tmp_path / "ck")]
+    ablate.main([*common, "--seeds", "0", "--out", str(main)])
+    ablate.main([*common, "--seeds", "1", "--out", str(other)])
+    ablate.main(["--out", str(main), "--merge", str(other)])
+    results = json.loads((main / "results.json").read_text())
+    assert {name: sorted(seeds) for name, seeds in results["rows"].items()} == {
+        "defaults": ["0", "1"], "cosent": ["0", "1"]}  # fmt: skip
+    assert len(results["runs"]) == 2 and results["summary"]["cosent"]["seeds"] == 2
+    ablate.main([*common, "--steps", "3", "--seeds", "2", "--out", str(tmp_path / "third")])
+    with pytest.raises(SystemExit, match="same setup"):
+        ablate.main(["--out", str(main), "--merge", str(tmp_path / "third")])
