@@ -120,8 +120,14 @@ def run_row(name: str, seed: int, args, pretrained: Path, data, train_sets, dev_
 
 
 def summary_table(results: dict) -> pd.DataFrame:
-    """One line per row: each metric's mean and sd over the seeds, seconds against defaults."""
-    lines = []
+    """One line per row: each metric's mean and sd over the seeds, seconds against defaults.
+
+    "gap" is the paired difference to the defaults: row minus defaults seed by seed (both
+    start from that seed's pretrained heads), then its mean and sd over the seeds. The
+    heads differ more between seeds than the rows differ within one, so the paired gap shows
+    a consistent effect that the two means' spreads would hide.
+    """
+    lines, defaults = [], results["rows"].get("defaults", {})
     for name, seeds in results["rows"].items():
         line = {"row": name, "seeds": len(seeds)}
         for metric in (*TASKS, "seconds"):
@@ -129,6 +135,10 @@ def summary_table(results: dict) -> pd.DataFrame:
                       for r in seeds.values()]  # fmt: skip
             line[f"{metric} mean"] = statistics.mean(values)
             line[f"{metric} sd"] = statistics.stdev(values) if len(values) > 1 else float("nan")
+        for task in TASKS:
+            gaps = [r[task] - defaults[seed][task] for seed, r in seeds.items() if seed in defaults]
+            line[f"{task} gap"] = statistics.mean(gaps) if gaps else float("nan")
+            line[f"{task} gap sd"] = statistics.stdev(gaps) if len(gaps) > 1 else float("nan")
         lines.append(line)
     table = pd.DataFrame(lines).set_index("row")
     if "defaults" in table.index:

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).parents[1]
-MARKER = re.compile(r'\[(-?\d+(?:\.\d+)?)\]\(((?:\.\./)?results/[^ )]+\.json) "([^"]+)"\)')
+MARKER = re.compile(r'\[([-+]?\d+(?:\.\d+)?)\]\(((?:\.\./)?results/[^ )]+\.json) "([^"]+)"\)')
 
 
 def markdown_sources() -> list[tuple[str, Path, str]]:
