@@ -3,7 +3,8 @@
 `python -m mtlab.bench --extensions` adds these rows. Every option trains the same rows of
 the three tasks from the same start, a few untimed steps first; a step of the defaults trains
 one batch of one task, a surgery step one batch of every task, so the figure is per batch.
-The scores of the options come from `scripts/ablate_finetune.py` (README, extensions).
+Every row runs in float32 unless it says otherwise, so that the bf16 row shows what bfloat16
+alone buys. The scores of the options come from `scripts/ablate_finetune.py` (README).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def seconds_per_batch(train_sets: dict, heads: dict, options: dict, steps: int, 
     ends: list[float] = []
     # epochs: enough that max_steps, not the end of the data, ends the run (a step >= a batch)
     config = replace(finetune_defaults(), seed=seed, epochs=untimed + steps, max_steps=untimed + steps,
-                     log_every=1, eval_every=None, checkpoint_every=None, **options)  # fmt: skip
+                     log_every=1, eval_every=None, checkpoint_every=None,
+                     **{"precision": "fp32", **options})  # fmt: skip
     train(model, train_sets, config, progress=False,
           on_log=lambda _history: ends.append(time.perf_counter()))  # fmt: skip
     batches_per_step = len(TASKS) if options.get("surgery") else 1

@@ -40,8 +40,13 @@ def pretrain_defaults() -> TrainConfig:
 
 
 def finetune_defaults() -> TrainConfig:
-    """Everything trains: one epoch at a small learning rate; each dev pass runs the encoder."""
-    return TrainConfig(epochs=1, lr=3e-5, eval_every=0.25, checkpoint_every=50)
+    """Everything trains: one epoch at a small learning rate; each dev pass runs the encoder.
+
+    precision "auto": bfloat16 autocast where the hardware has bf16 units (detected by
+    mtlab.hardware), float32 elsewhere. Over three seeds it gave the same dev scores as float32
+    in about half the finetune time on a 2-core AMD EPYC (README, the CS224N extensions).
+    """
+    return TrainConfig(epochs=1, lr=3e-5, eval_every=0.25, checkpoint_every=50, precision="auto")
 
 
 @dataclass

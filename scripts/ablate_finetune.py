@@ -17,8 +17,9 @@ After each row and seed, OUT/results.json, OUT/results.csv and OUT/COMMAND.md ar
 again; rows and seeds already in results.json are skipped, so the run can be interrupted,
 continued and spread over several sessions (with the same --steps, --dev-limit, --mlm-steps).
 Seeds can also run in parallel processes, each with its own --out (and OMP_NUM_THREADS=1 on a
-2-core machine); `--merge FOLDER ...` then adds their rows to --out. The bf16 row is the
-defaults under bfloat16 autocast: a speed option, checked here for its effect on the scores.
+2-core machine); `--merge FOLDER ...` then adds their rows to --out. Every row runs in
+float32 (the lab's finetune precision was float32 when these rows were measured; it is now
+"auto"); the bf16 row is the defaults under bfloat16 autocast, checked for its effect on scores.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def run_row(name: str, seed: int, args, pretrained: Path, data, train_sets, dev_
     model.set_mode("finetune")
     steps = args.steps // len(TASKS) if row.train.get("surgery") else args.steps
     config = replace(finetune_defaults(), seed=seed, max_steps=steps, eval_every=None,
-                     checkpoint_every=None, **row.train)  # fmt: skip
+                     checkpoint_every=None, **{"precision": "fp32", **row.train})  # fmt: skip
     clock = time.perf_counter()
     train_phase(model, train_sets, config, progress=False)
     seconds["finetune"] = round(time.perf_counter() - clock, 1)

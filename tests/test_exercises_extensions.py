@@ -121,3 +121,29 @@ def test_beyond_noise_slips_are_named(answer, words):
 def test_beyond_noise_stub_is_not_done_and_use_falls_back(capsys):
     assert check_beyond_noise(stub).status == NOT_DONE
     assert use_beyond_noise(stub) is mtlab_beyond_noise
+
+
+# ------------------------------------------------------------------ paired_gaps
+
+
+def test_paired_gaps_solution_passes_and_stub_is_not_done():
+    from mtlab.exercises.extensions import check_paired_gaps, mtlab_paired_gaps
+
+    assert check_paired_gaps(mtlab_paired_gaps).status == DONE
+    assert check_paired_gaps(stub).status == NOT_DONE
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (lambda a, b: statistics.mean(b) - statistics.mean(a), "gap of the means"),
+        (lambda a, b: [x - y for x, y in zip(a, b, strict=True)], "option minus baseline"),
+        (lambda a, b: [y - x for x, y in zip(sorted(a), sorted(b), strict=False)], "sorting"),
+        (lambda a, b: [y - x for x, y in zip(a, b, strict=False)], "ValueError"),
+    ],
+)
+def test_paired_gaps_slips_are_named(answer, words):
+    from mtlab.exercises.extensions import check_paired_gaps
+
+    verdict = check_paired_gaps(answer)
+    assert verdict.status == WRONG and words in str(verdict), str(verdict)

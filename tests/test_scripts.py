@@ -75,10 +75,10 @@ def test_the_finetune_ablation_resumes_and_refuses_other_settings(tmp_path, monk
     ablate.main(["--rows", "defaults,pcgrad", *common])
     first = json.loads((out / "results.json").read_text())["rows"]
     assert first["pcgrad"]["0"]["steps"] == 1  # a third of the steps, every task in each
-    ablate.main(["--rows", "defaults,cosent,mlm", *common])
+    ablate.main(["--rows", "defaults,cosent,mlm,bf16", *common])
     results = json.loads((out / "results.json").read_text())
     assert results["rows"]["defaults"] == first["defaults"]  # skipped, not run again
-    assert list(results["rows"]) == ["defaults", "pcgrad", "cosent", "mlm"]
+    assert list(results["rows"]) == ["defaults", "pcgrad", "cosent", "mlm", "bf16"]
     assert "mlm" in results["rows"]["mlm"]["0"]["seconds"] and len(results["runs"]) == 2
     table = (out / "results.csv").read_text()
     assert table.startswith("row,seeds,sst mean") and "seconds vs defaults" in table

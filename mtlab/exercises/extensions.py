@@ -146,3 +146,44 @@ def mtlab_beyond_noise_population(baseline: Sequence[float], option: Sequence[fl
 def use_beyond_noise(beyond_noise: Callable) -> Callable:
     return yours_or_mtlab("beyond_noise", beyond_noise, mtlab_beyond_noise,
                           lambda f: f([0.1, 0.2], [0.3, 0.4]))  # fmt: skip
+
+
+def mtlab_paired_gaps(baseline: Sequence[float], option: Sequence[float]) -> list[float]:
+    """Option minus baseline, seed by seed: both lists in seed order, same starts."""
+    if len(baseline) != len(option):
+        raise ValueError(f"one score per seed in each list: got {len(baseline)} and {len(option)}")
+    return [b - a for a, b in zip(baseline, option, strict=True)]
+
+
+@check("paired_gaps")
+def check_paired_gaps(paired_gaps: Callable) -> list[str]:
+    """Per seed, option minus baseline, in seed order; a clear error for lists of other lengths."""
+    baseline, option = [0.443, 0.463, 0.460], [0.436, 0.445, 0.445]  # SMART's SST, seeds 0-2
+    got = paired_gaps(baseline, option)
+    if isinstance(got, int | float):
+        raise Wrong(f"got one number, {got:.4f}: the gap of the means. The point of pairing is one "
+                    "gap per seed, each from runs that started from the same heads")  # fmt: skip
+    got = [float(x) for x in got]
+    want = mtlab_paired_gaps(baseline, option)
+    if len(got) != len(want):
+        raise Wrong(f"got {len(got)} gaps for 3 seeds")
+    if all(math.isclose(g, -w, abs_tol=1e-9) for g, w in zip(got, want, strict=True)):
+        raise Wrong(f"got {[round(g, 3) for g in got]}: baseline minus option. The gap is option "
+                    "minus baseline, so that a loss shows as a negative number")  # fmt: skip
+    if not all(math.isclose(g, w, abs_tol=1e-9) for g, w in zip(got, want, strict=True)):
+        raise Wrong(f"got {[round(g, 3) for g in got]}, expected {[round(w, 3) for w in want]}: "
+                    "subtract seed by seed, in the order given (sorting either list first pairs "
+                    "runs that did not start from the same heads)")  # fmt: skip
+    try:
+        paired_gaps([0.4, 0.5], [0.4, 0.5, 0.6])
+    except ValueError:
+        pass
+    else:
+        raise Wrong("lists of 2 and 3 seeds gave no error: a seed without its pair would be "
+                    "dropped silently (zip stops at the shorter list). Raise ValueError")  # fmt: skip
+    return [f"SMART's SST, seed by seed: {[round(g, 3) for g in got]}, a loss in every seed"]
+
+
+def use_paired_gaps(paired_gaps: Callable) -> Callable:
+    return yours_or_mtlab("paired_gaps", paired_gaps, mtlab_paired_gaps,
+                          lambda f: f([0.1, 0.2], [0.3, 0.4]))  # fmt: skip
