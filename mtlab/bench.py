@@ -36,6 +36,7 @@ from torch.utils.data import Subset
 
 from mtlab.batching import make_loader
 from mtlab.bench_peers import constant_guess, describe_runs, peer_comparison
+from mtlab.bench_profile import print_step_profile
 from mtlab.data import load_dataset, resolve_data_dir
 from mtlab.evaluation import evaluate
 from mtlab.experiment import random_subset
@@ -119,54 +120,6 @@ def mtlab_finetune(
     return time.perf_counter() - started, steps * batch_size
 
 
-def step_stages(model: MultitaskBert, dataset, steps: int, batch_size: int) -> dict[str, float]:
-    """Seconds per finetune step (SST) in each stage: the same work `train` does, timed apart."""
-    encoder, head = model.encoder, model.heads["sst"]
-    model.set_mode("finetune").train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, fused=True)  # as in train()
-    loader = make_loader(dataset, batch_size, shuffle=True, seed=1, bucket=True)
-    seconds = dict.fromkeys(["batch + tokenize", "forward", "backward", "optimizer"], 0.0)
-    for step, batch in enumerate(loader):
-        if step == steps:
-            break
-        started = time.perf_counter()
-        inputs = encoder.tokenize(batch["sentences"])
-        tokenized = time.perf_counter()
-        loss = head.loss(head(encoder(**inputs)), batch["labels"])
-        forward = time.perf_counter()
-        optimizer.zero_grad()
-        loss.backward()
-        backward = time.perf_counter()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        done = time.perf_counter()
-        for stage, seconds_taken in zip(seconds, (tokenized - started, forward - tokenized,
-                                                  backward - forward, done - backward)):  # fmt: skip
-            seconds[stage] += seconds_taken / steps
-    return seconds
-
-
-# Operations that multiply matrices (attention's fused kernels included), by profiler name.
-MATRIX_OPS = ("addmm", "aten::mm", "bmm", "matmul", "linear", "scaled_dot_product", "attention")
-
-
-def operation_kinds(model: MultitaskBert, dataset, steps: int, batch_size: int) -> pd.DataFrame:
-    """Share of forward + backward CPU time per operation (torch.profiler, self time)."""
-    encoder, head = model.encoder, model.heads["sst"]
-    model.set_mode("finetune").train()
-    batches = list(make_loader(dataset, batch_size, shuffle=True, seed=2, bucket=True))[:steps]
-    inputs = [(encoder.tokenize(b["sentences"]), b["labels"]) for b in batches]
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiler:
-        for tokens, labels in inputs:
-            head.loss(head(encoder(**tokens)), labels).backward()
-    events = [(e.key, e.self_cpu_time_total) for e in profiler.key_averages()]
-    total = sum(t for _, t in events)
-    table = pd.DataFrame(events, columns=["operation", "self_us"])
-    table["share"] = table["self_us"] / total
-    table["matrix product"] = table["operation"].str.contains("|".join(MATRIX_OPS))
-    return table.sort_values("share", ascending=False, ignore_index=True)
-
-
 def naive_rows(sets, dev, args) -> tuple[list, MultitaskBert, Subset]:
     """The rows against the loops a student writes first; the finetuned model and its SST rows."""
     rows = []
@@ -210,21 +163,6 @@ def naive_rows(sets, dev, args) -> tuple[list, MultitaskBert, Subset]:
     rows.append((f"  matmul GFLOP/s: 1024^3 vs the model's ({args.batch_size}x{round(seq)}) "
                  f"x {hidden} x {4 * hidden}", peak / 1e9, at_shape / 1e9, at_shape / peak))  # fmt: skip
     return rows, model, sst
-
-
-def print_step_profile(model: MultitaskBert, sst, args) -> None:
-    """Where a finetune step's time goes: per stage, then per kind of operation."""
-    stages = step_stages(model, sst, min(args.steps, 10), args.batch_size)
-    step_time = sum(stages.values())
-    print(f"\nwhere a finetune step goes ({step_time:.3f} s per step of {args.batch_size}):")
-    for stage, seconds in stages.items():
-        print(f"  {stage:18} {seconds:7.3f} s  {seconds / step_time:6.1%}")
-    kinds = operation_kinds(model, sst, 5, args.batch_size)
-    matrix = kinds.loc[kinds["matrix product"], "share"].sum()
-    print(f"forward + backward by operation: matrix products {matrix:.1%}, everything else "
-          f"{1 - matrix:.1%}; the largest:")  # fmt: skip
-    for _, op in kinds.head(8).iterrows():
-        print(f"  {op['operation']:45} {op['share']:6.1%}")
 
 
 def main(argv: list[str] | None = None) -> None:

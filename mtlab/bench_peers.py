@@ -15,6 +15,7 @@ import pandas as pd
 
 from mtlab.evaluation import run_model
 from mtlab.model import TASKS, MultitaskBert
+from mtlab.peer_runs import PeerRun, StepClock, scored
 from mtlab.tasks import get_task
 from mtlab.training import TrainConfig, multitask_batches, set_seed, train
 
@@ -29,8 +30,6 @@ def mtlab_run(train_sets: dict, dev_sets: dict, config, **heads):
     `config` is a `mtlab.peers.PeerConfig`: the same steps, batch, rate, precision, budget
     and encoder folder the peers get; `heads` picks head variants (paraphrase="cross").
     """
-    from mtlab.peers import PeerRun, StepClock, scored
-
     set_seed(config.seed)
     model = MultitaskBert.from_pretrained(config.model_path, **heads).set_mode("finetune")
     budget = config.budget_seconds / 60 if config.budget_seconds else None

@@ -1,13 +1,7 @@
 """The benchmark's pieces, on the tiny model (the real numbers come from python -m mtlab.bench)."""
 
-from mtlab.bench import (
-    matmul_flops,
-    mtlab_finetune,
-    naive_finetune,
-    operation_kinds,
-    step_stages,
-    training_flops_per_token,
-)
+from mtlab.bench import matmul_flops, mtlab_finetune, naive_finetune, training_flops_per_token
+from mtlab.bench_profile import operation_kinds, step_stages
 from mtlab.model import MultitaskBert
 
 SST = [{"id": str(i), "sentence": f"a film number {i} , fine", "label": i % 5} for i in range(16)]
