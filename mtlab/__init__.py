@@ -9,7 +9,8 @@ The pieces, one module per idea, in the order the notebooks meet them:
 - `mtlab.batching`      batches, and one stream of steps over several tasks
 - `mtlab.encoder`       the shared BERT encoder (pretrain = frozen, finetune = trained)
 - `mtlab.feature_cache` the frozen encoder's vectors, kept in memory and on disk
-- `mtlab.heads`         the `Head` interface, one head per task, the seed's failed variants
+- `mtlab.head`          the `Head` interface every task head provides
+- `mtlab.heads`         one head per course task, the seed's failed variants
 - `mtlab.losses`        losses that check shapes and dtypes before computing
 - `mtlab.model`         MultitaskBert: the encoder plus one head per task
 - `mtlab.gradients`     trace a loss back to the parameters; who got a gradient
@@ -56,7 +57,8 @@ from mtlab.experiment import LabConfig, comparison_table, run_lab
 from mtlab.feature_cache import FeatureCache
 from mtlab.gradients import gradient_report, plot_gradient_flow, trace_backward
 from mtlab.graph_breaks import GraphBreakDetector
-from mtlab.heads import Head, ParaphraseHead, RegressionHead, SentimentHead, SimilarityHead
+from mtlab.head import Head
+from mtlab.heads import ParaphraseHead, RegressionHead, SentimentHead, SimilarityHead
 from mtlab.losses import TaskLossError
 from mtlab.model import TASKS, MultitaskBert
 from mtlab.tasks import Task, UnknownTaskError, get_task, known_tasks, register_task

@@ -13,21 +13,12 @@ import time
 from dataclasses import replace
 
 from mtlab.experiment import finetune_defaults
+from mtlab.extensions import EXTENSIONS
 from mtlab.model import TASKS, MultitaskBert
 from mtlab.training import set_seed, train
 
-# name -> (head options, TrainConfig options), as the rows of scripts/ablate_finetune.py
-OPTIONS: dict[str, tuple[dict, dict]] = {
-    "defaults": ({}, {}),
-    "--similarity-loss cosent": ({"similarity_loss": "cosent"}, {}),
-    "--mnrl-weight 0.5": ({"mnrl_weight": 0.5}, {}),
-    "--finetune-layer-decay 0.9 --finetune-head-lr 3e-4": ({}, {"layer_decay": 0.9, "head_lr": 3e-4}),
-    "--finetune-smart 1": ({}, {"smart": 1.0}),
-    "--finetune-surgery sum": ({}, {"surgery": "sum"}),
-    "--finetune-surgery pcgrad": ({}, {"surgery": "pcgrad"}),
-    "--finetune-surgery upgrad": ({}, {"surgery": "upgrad"}),
-    "--precision bf16": ({}, {"precision": "bf16"}),
-}  # fmt: skip
+# the extensions (mtlab.extensions) that change what a finetune step computes or how fast
+TIMED = ("cosent", "mnrl", "llrd+head_lr", "smart", "sum", "pcgrad", "upgrad", "bf16")
 
 
 def seconds_per_batch(train_sets: dict, heads: dict, options: dict, steps: int, *,
@@ -48,8 +39,9 @@ def seconds_per_batch(train_sets: dict, heads: dict, options: dict, steps: int, 
 
 def extension_rows(train_sets: dict, steps: int, encoder: str | None = None) -> list[tuple]:
     """Bench rows (figure, defaults, option, option / defaults) in seconds per batch."""
-    times = {name: seconds_per_batch(train_sets, heads, options, steps, encoder=encoder)
-             for name, (heads, options) in OPTIONS.items()}  # fmt: skip
-    base = times["defaults"]
-    return [(f"  s per finetune batch: defaults vs {name}", base, seconds, seconds / base)
-            for name, seconds in times.items() if name != "defaults"]  # fmt: skip
+    times = {name: seconds_per_batch(train_sets, EXTENSIONS[name].heads, EXTENSIONS[name].train,
+                                     steps, encoder=encoder)
+             for name in ("defaults", *TIMED)}  # fmt: skip
+    base = times.pop("defaults")
+    return [(f"  s per finetune batch: defaults vs {EXTENSIONS[name].flags}", base, seconds,
+             seconds / base) for name, seconds in times.items()]  # fmt: skip

@@ -15,7 +15,7 @@ from torch import nn
 
 from mtlab.gradients import gradient_report
 from mtlab.graph_breaks import GraphBreakDetector
-from mtlab.heads import usual_loss
+from mtlab.head import usual_loss
 from mtlab.tasks import Task, get_task
 
 

@@ -19,8 +19,11 @@ import torch
 from mtlab.checkpoints import load_checkpoint_state, save_checkpoint
 from mtlab.data import DataSource, load_dataset, resolve_data_dir, warn_if_shared_ids
 from mtlab.distributed import distributed, pick_device, start_distributed
+from mtlab.estimate import describe as describe_estimate
+from mtlab.estimate import estimate_run
 from mtlab.evaluation import evaluate, one_class_warning, write_predictions
 from mtlab.feature_cache import FeatureCache, default_cache_dir
+from mtlab.hardware import describe_cpu
 from mtlab.model import TASKS, MultitaskBert
 from mtlab.plots import plot_comparison
 from mtlab.submission import output_file, submit
@@ -134,27 +137,30 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     model.feature_cache = FeatureCache(default_cache_dir() if config.feature_cache else None)
 
     metrics, seconds, histories = {}, {}, []
-    phases = {
-        "pretrain": (config.pretrain, None),
-        "finetune": (config.finetune, config.finetune_limit),
-    }
-    for phase, (train_config, limit) in phases.items():
+    phases = {}  # phase -> (its settings, its training rows)
+    for phase, limit in (("pretrain", None), ("finetune", config.finetune_limit)):
+        settings = getattr(config, phase)
+        sets = {t: random_subset(ds, limit, settings.seed) for t, ds in train_sets.items()}
+        phases[phase] = (settings, sets)
+    done = {phase: out / "checkpoints" / f"{phase}.pt" for phase in phases}
+    if progress and distributed()[1] == 1:  # timed on a copy of the model, before any real work
+        say_estimate({p: v for p, v in phases.items() if not (config.resume and done[p].exists())},
+                     model, dev_sets, test_sets)  # fmt: skip
+    for phase, (train_config, sets) in phases.items():
         phase_started = time.perf_counter()
-        done = out / "checkpoints" / f"{phase}.pt"
-        if config.resume and done.exists():  # finished before the interruption
-            state = load_checkpoint_state(done)
+        if config.resume and done[phase].exists():  # finished before the interruption
+            state = load_checkpoint_state(done[phase])
             model.load_state_dict(state["state_dict"])
             model.set_mode(phase)
             metrics[phase] = state["metrics"]
             histories.append(pd.DataFrame(state["history"]))
-            say(f"{phase}: finished earlier, loaded {done}")
+            say(f"{phase}: finished earlier, loaded {done[phase]}")
             continue
         model.set_mode(phase)
         if phase == "pretrain":  # every sentence the run will need, read from disk or encoded once
             sentences = [*all_sentences(train_sets), *all_sentences(dev_sets),
                          *all_sentences(test_sets)]  # fmt: skip
             model.feature_cache.warm(model.encoder, sentences, progress=progress and rank == 0)
-        sets = {t: random_subset(ds, limit, train_config.seed) for t, ds in train_sets.items()}
         state_path = out / "checkpoints" / f"{phase}-state.pt"
         history = train(model, sets, train_config, progress=progress, phase=phase,
                         state_path=state_path, resume=config.resume, dev_sets=dev_sets)  # fmt: skip
@@ -162,7 +168,9 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         seconds[phase] = round(time.perf_counter() - phase_started, 1)
         if rank == 0:
             metrics[phase] = evaluate(model, dev_sets)
-            save_checkpoint(model, done, metrics=metrics[phase], history=history.to_dict("records"))
+            save_checkpoint(
+                model, done[phase], metrics=metrics[phase], history=history.to_dict("records")
+            )
             state_path.unlink(missing_ok=True)  # the phase is done: its final checkpoint counts
             say(f"after {phase} ({seconds[phase]:.0f} s): " + _format(metrics[phase]))
     if rank > 0:
@@ -209,6 +217,22 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     }  # fmt: skip
     (out / "results.json").write_text(json.dumps(results, indent=2))
     return results
+
+
+def say_estimate(phases: dict, model: MultitaskBert, dev_sets: dict, test_sets: dict) -> None:
+    """Print how long the phases still to run should take here (mtlab.estimate)."""
+    if not phases:  # both finished before an interruption: only the predictions are left
+        return
+    new_chars = 0
+    if "pretrain" in phases and model.feature_cache is not None:
+        sentences = [*all_sentences(phases["pretrain"][1]), *all_sentences(dev_sets),
+                     *all_sentences(test_sets)]  # fmt: skip
+        new_chars = sum(
+            len(key[0]) for key in model.feature_cache.missing(model.encoder, sentences)
+        )
+    lines = estimate_run(model, phases, dev_sets, test_sets, new_chars)
+    print(f"estimated time on this machine ({describe_cpu()}), from a few timed steps:")
+    print(describe_estimate(lines))
 
 
 def check_paths_and_device(config: LabConfig) -> tuple[Path, torch.device]:

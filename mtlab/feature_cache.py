@@ -58,21 +58,25 @@ class FeatureCache:
         """
         if not encoder.frozen:
             return
-        wanted = {(s,) for s in sentences}
-        path = None
-        if self.directory is not None and not wanted <= self.vectors.keys():
-            path = self.file_for(encoder)
-            device = next(encoder.parameters()).device
-            for key, vector in load_vectors(path, width=encoder.hidden_size).items():
-                self.vectors.setdefault(key, vector.to(device))
-        # Sorted by length, ties by text: the same chunks every run (a set has no fixed order).
-        keys = sorted(wanted - self.vectors.keys(), key=lambda k: (len(k[0]), k))
+        keys = self.missing(encoder, sentences)
         bar = tqdm(range(0, len(keys), chunk), desc="encoding (frozen)", unit="chunk",
                    disable=not progress or not keys)  # fmt: skip
         for i in bar:
             self._encode(encoder, keys[i : i + chunk])
-        if path is not None and keys:
-            save_vectors(path, {k: v.cpu() for k, v in self.vectors.items()})
+        if self.directory is not None and keys:
+            save_vectors(self.file_for(encoder), {k: v.cpu() for k, v in self.vectors.items()})
+
+    def missing(self, encoder, sentences: Sequence[str]) -> list[Key]:
+        """The sentences not cached yet, shortest first; reads the disk file in when needed."""
+        wanted = {(s,) for s in sentences}
+        if self.directory is not None and not wanted <= self.vectors.keys():
+            device = next(encoder.parameters()).device
+            for key, vector in load_vectors(
+                self.file_for(encoder), width=encoder.hidden_size
+            ).items():
+                self.vectors.setdefault(key, vector.to(device))
+        # Sorted by length, ties by text: the same chunks every run (a set has no fixed order).
+        return sorted(wanted - self.vectors.keys(), key=lambda k: (len(k[0]), k))
 
     def file_for(self, encoder) -> Path:
         """Where this encoder's vectors go on disk, named by a fingerprint of its weights."""

@@ -18,7 +18,8 @@ from torch import nn
 
 from mtlab.encoder import Encoder
 from mtlab.feature_cache import FeatureCache
-from mtlab.heads import Head, ParaphraseHead, SentimentHead, SimilarityHead
+from mtlab.head import Head
+from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
 from mtlab.tasks import COURSE_TASKS, UnknownTaskError
 
 TASKS = COURSE_TASKS

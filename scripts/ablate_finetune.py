@@ -34,7 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -44,42 +44,13 @@ from mtlab import TASKS, MultitaskBert, evaluate, load_checkpoint, load_dataset,
 from mtlab import train as train_phase
 from mtlab.data import resolve_data_dir
 from mtlab.experiment import finetune_defaults, pretrain_defaults, random_subset
+from mtlab.extensions import EXTENSIONS, describe
 from mtlab.feature_cache import FeatureCache, default_cache_dir
 from mtlab.further_pretrain import further_pretrain, task_sentences
 from mtlab.hardware import describe_cpu
 from mtlab.training import all_sentences, set_seed
 
-
-@dataclass
-class Row:
-    """One change from the defaults: finetune settings, head options, or a masked-LM pass first."""
-
-    flags: str  # the same change on the command line of python -m mtlab
-    train: dict = field(default_factory=dict)
-    heads: dict = field(default_factory=dict)
-    mlm: bool = False
-
-
-ROWS = {
-    "defaults": Row("(none)"),
-    "annealed": Row("--finetune-schedule annealed", train={"schedule": "annealed"}),
-    "cosent": Row("--similarity-loss cosent", heads={"similarity_loss": "cosent"}),
-    "mnrl": Row("--mnrl-weight 0.5", heads={"mnrl_weight": 0.5}),
-    "cosent+mnrl": Row("--similarity-loss cosent --mnrl-weight 0.5",
-                       heads={"similarity_loss": "cosent", "mnrl_weight": 0.5}),
-    "sum": Row("--finetune-surgery sum (every task each step, summed: surgery's control)",
-               train={"surgery": "sum"}),
-    "pcgrad": Row("--finetune-surgery pcgrad", train={"surgery": "pcgrad"}),
-    "upgrad": Row("--finetune-surgery upgrad", train={"surgery": "upgrad"}),
-    "smart": Row("--finetune-smart 1", train={"smart": 1.0}),
-    "llrd": Row("--finetune-layer-decay 0.9", train={"layer_decay": 0.9}),
-    "head_lr": Row("--finetune-head-lr 3e-4 (10x lr)", train={"head_lr": 3e-4}),
-    "llrd+head_lr": Row("--finetune-layer-decay 0.9 --finetune-head-lr 3e-4",
-                        train={"layer_decay": 0.9, "head_lr": 3e-4}),
-    "mlm": Row("python -m mtlab further-pretrain --steps MLM_STEPS first", mlm=True),
-    "bf16": Row("--precision bf16 (bfloat16 autocast: a speed option, not a method)",
-                train={"precision": "bf16"}),
-}  # fmt: skip
+ROWS = EXTENSIONS  # name -> mtlab.extensions.Extension, every one of them
 
 
 def pretrained_heads(seed: int, folder: Path, train_sets, dev_sets, features) -> Path:
@@ -171,7 +142,7 @@ def write_outputs(out: Path, results: dict) -> pd.DataFrame:
         lines += [f"- {run['date']}, commit `{run['commit']}`, {run['machine']}:",
                   "", "  ```bash", f"  {run['command']}", "  ```", ""]  # fmt: skip
     lines += ["## Rows", "", "| row | change |", "|---|---|"]
-    lines += [f"| {name} | {ROWS[name].flags} |" for name in results["rows"]]
+    lines += [f"| {name} | {describe(name)} |" for name in results["rows"]]
     lines += ["", "## Dev scores (mean ± sd over seeds) and wall seconds per row and seed", ""]
     lines += ["```", table.round(3).to_string(), "```", ""]
     (out / "COMMAND.md").write_text("\n".join(lines))

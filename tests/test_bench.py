@@ -49,7 +49,8 @@ def test_the_bench_names_the_cpu_and_its_bf16_units():
 
 
 def test_every_extension_gets_a_cost_row_per_batch(tiny_folder):
-    from mtlab.bench_extensions import OPTIONS, extension_rows
+    from mtlab.bench_extensions import TIMED, extension_rows
+    from mtlab.extensions import EXTENSIONS
 
     words = ["good", "bad", "fine", "dull", "long", "short", "warm", "cold"]
     sets = {
@@ -60,8 +61,6 @@ def test_every_extension_gets_a_cost_row_per_batch(tiny_folder):
                  "sentence2": f"a {words[i % 5]} cat", "label": float(i % 6)} for i in range(64)],
     }  # fmt: skip
     rows = extension_rows(sets, steps=2, encoder=str(tiny_folder))
-    assert [row[0].split(" vs ")[1] for row in rows] == [
-        name for name in OPTIONS if name != "defaults"
-    ]
+    assert [row[0].split(" vs ")[1] for row in rows] == [EXTENSIONS[name].flags for name in TIMED]
     for _figure, defaults, option, ratio in rows:
         assert defaults > 0 and option > 0 and abs(ratio - option / defaults) < 1e-12

@@ -73,6 +73,7 @@ def test_command_line_prints_the_comparison(tmp_path, tiny_folder, capsys):
           "--finetune-limit", "8", "--train-limit", "40", "--output-dir", str(out)])  # fmt: skip
     printed = capsys.readouterr().out
     assert "pretrain" in printed and "finetune" in printed and "pearson" in printed
+    assert "estimated time on this machine" in printed and "in all, about" in printed
     assert (out / "results.json").exists()
 
 

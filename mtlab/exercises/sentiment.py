@@ -11,7 +11,8 @@ import torch.nn.functional as F
 
 from mtlab.checks import check_head
 from mtlab.exercises import Wrong, check, yours_or_mtlab
-from mtlab.heads import Head, SentimentHead
+from mtlab.head import Head
+from mtlab.heads import SentimentHead
 
 
 def _logits(batch: int, classes: int, seed: int, scale: float = 2.0) -> tuple[torch.Tensor, ...]:

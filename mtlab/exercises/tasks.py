@@ -15,7 +15,7 @@ from mtlab import tasks as table
 from mtlab.checks import check_head
 from mtlab.data import SAMPLE_DIR, load_dataset
 from mtlab.exercises import Wrong, check, yours_or_mtlab
-from mtlab.heads import Head
+from mtlab.head import Head
 from mtlab.submission import SubmissionError, read_predictions, write_course_file
 from mtlab.tasks import Task, get_task, known_tasks, register_task, unregister_task
 

@@ -1,0 +1,170 @@
+"""How long will this run take here? Timed on a few of its own steps before it starts.
+
+`python -m mtlab` prints the estimate before any real work. A throwaway copy of the model
+encodes a few chunks of the run's sentences and trains a few steps of each phase on the
+run's own batches (one untimed step first: it warms the kernels up). That prices encoding
+and a finetune step per character of text, and a pretrain step (heads on cached vectors)
+per step. The run's own counts do the rest: the sentences the feature cache still lacks,
+each phase's steps, how often dev is scored, the dev and test rows to predict. Each phase
+checks the estimate again after its first steps (mtlab.history.PhaseClock).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from mtlab.batching import MultitaskBatches, text_length
+from mtlab.feature_cache import FeatureCache
+from mtlab.hardware import resolve_precision
+from mtlab.model import MultitaskBert
+from mtlab.optimizer import make_optimizer
+from mtlab.training import (
+    TrainConfig,
+    all_sentences,
+    multitask_batches,
+    training_step,
+    training_steps,
+)
+
+TIMED = 3  # steps (or chunks of sentences) timed, after one untimed
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Seconds on this machine, measured on the run's own data."""
+
+    encode: float  # per character: the encoder's forward pass alone (cache, dev, predictions)
+    pretrain_step: float  # per step: the heads on cached vectors
+    finetune: float  # per character of a finetune step's text: forward, backward, optimizer
+
+
+def measure_rates(model: MultitaskBert, phases: Mapping[str, tuple[TrainConfig, Mapping]]) -> Rates:
+    """Time a copy of the model: encoding, then a few steps of each phase; the model is untouched."""
+    cache, model.feature_cache = model.feature_cache, None  # not copied: it can be large
+    try:
+        twin = copy.deepcopy(model)
+    finally:
+        model.feature_cache = cache
+    sentences = [s for _config, sets in phases.values() for s in all_sentences(sets)]
+    encode, pretrain_step, finetune = time_encoding(twin, sentences), 0.0, 0.0
+    if "pretrain" in phases:
+        seconds, _chars = time_steps(twin, *phases["pretrain"], "pretrain")
+        pretrain_step = seconds / TIMED
+    if "finetune" in phases:
+        seconds, chars = time_steps(twin, *phases["finetune"], "finetune")
+        finetune = seconds / max(1, chars)
+    return Rates(encode=encode, pretrain_step=pretrain_step, finetune=finetune)
+
+
+def time_encoding(twin: MultitaskBert, sentences: list[str], chunk: int = 64) -> float:
+    """Seconds per character for the frozen encoder on a random sample of the sentences."""
+    sample = random.Random(0).sample(sentences, min(len(sentences), chunk * (1 + TIMED)))
+    twin.set_mode("pretrain")
+    twin.feature_cache = FeatureCache()  # in memory: these vectors only
+    twin.feature_cache.warm(twin.encoder, sample[:chunk], progress=False)  # untimed
+    timed = sample[chunk:]
+    started = time.perf_counter()
+    twin.feature_cache.warm(twin.encoder, timed, progress=False)
+    return (time.perf_counter() - started) / max(1, sum(len(s) for s in timed))
+
+
+def time_steps(twin: MultitaskBert, config: TrainConfig, train_sets: Mapping,
+               phase: str) -> tuple[float, int]:  # fmt: skip
+    """Seconds of TIMED steps of the phase on its own first batches, and their characters."""
+    twin.set_mode(phase)
+    twin.feature_cache = FeatureCache()
+    config = replace(
+        config, precision=resolve_precision(config.precision, next(twin.parameters()).device)
+    )
+    together = len(train_sets) if config.surgery else 1
+    stream = training_steps(multitask_batches(train_sets, config), 1 + TIMED, together)
+    optimizer, scheduler = make_optimizer(twin, config, 1 + TIMED)
+    twin.train()
+    seconds, chars = 0.0, 0
+    for i in range(1 + TIMED):
+        batches = next(stream)
+        texts = [s for b in batches.values() for key in ("sentences", "sentences1", "sentences2")
+                 for s in b.get(key, [])]  # fmt: skip
+        if twin.encoder.frozen:  # pretrain: the vectors come from the cache, not timed here
+            twin.feature_cache.warm(twin.encoder, texts, progress=False)
+        started = time.perf_counter()
+        training_step(twin, batches, optimizer, scheduler, config)
+        if i > 0:
+            seconds += time.perf_counter() - started
+            chars += sum(len(s) for s in texts)
+    return seconds, chars
+
+
+def phase_plan(train_sets: Mapping, config: TrainConfig) -> tuple[int, int, float]:
+    """A phase's steps and steps per epoch (as `train` counts them), and its characters per step."""
+    sizes = {task: math.ceil(len(ds) / config.batch_size) for task, ds in train_sets.items()}
+    order = MultitaskBatches({task: range(n) for task, n in sizes.items()}, config.schedule,
+                             seed=config.seed).task_order()  # fmt: skip
+    together = len(train_sets) if config.surgery else 1
+    per_epoch = math.ceil(len(order) / together)
+    steps = min(per_epoch * config.epochs, config.max_steps or math.inf)
+    per_example = {task: chars(ds) / max(1, len(ds)) for task, ds in train_sets.items()}
+    if config.surgery:  # every task in every step
+        per_step = sum(per_example.values()) * config.batch_size
+    else:
+        per_step = sum(per_example[task] for task in order) / len(order) * config.batch_size
+    return steps, per_epoch, per_step
+
+
+def chars(dataset) -> int:
+    """Characters of text in a dataset (both sentences of a pair)."""
+    return sum(text_length(example) for example in dataset)
+
+
+def scorings(steps: int, per_epoch: int, config: TrainConfig) -> int:
+    """How often DevScoring scores dev in a phase: at each interval mark, and at the end."""
+    if config.eval_every is None:
+        return 0
+    interval = config.eval_every * per_epoch
+    marks = int(steps // interval)
+    return marks + (0 if marks * interval == steps else 1)
+
+
+def estimate_run(model: MultitaskBert, phases: Mapping[str, tuple[TrainConfig, Mapping]],
+                 dev_sets: Mapping, test_sets: Mapping, new_chars: int) -> list[tuple[str, float]]:  # fmt: skip
+    """(what, seconds) for the phases to run, dev scoring, and the dev and test predictions.
+
+    phases: {"pretrain" / "finetune": (config, train_sets)}, those still to run, in order;
+    new_chars: characters of the sentences the frozen encoder must still encode (not cached).
+    """
+    rates = measure_rates(model, phases)
+    device = next(model.parameters()).device
+    dev_chars = sum(chars(ds) for ds in dev_sets.values())
+    lines = []
+    for phase, (config, train_sets) in phases.items():
+        steps, per_epoch, per_step = phase_plan(train_sets, config)
+        budget = config.budget_minutes * 60 if config.budget_minutes else math.inf
+        if phase == "pretrain":
+            lines.append(("pretrain: encode the sentences not in the feature cache",
+                          new_chars * rates.encode))  # fmt: skip
+            lines.append((f"pretrain: {steps:,} steps of the heads (dev from the cache)",
+                          min(budget, steps * rates.pretrain_step)))  # fmt: skip
+            continue
+        precision = resolve_precision(config.precision, device)
+        extras = "".join([", SMART" if config.smart else "",
+                          f", surgery {config.surgery}" if config.surgery else ""])  # fmt: skip
+        lines.append((f"{phase}: {steps:,} steps in {precision}{extras}",
+                      min(budget, steps * per_step * rates.finetune)))  # fmt: skip
+        times = scorings(steps, per_epoch, config) if dev_sets else 0
+        lines.append((f"{phase}: dev scored {times} times during training, once after",
+                      (times + 1) * dev_chars * rates.encode))  # fmt: skip
+    test_chars = sum(chars(ds) for ds in test_sets.values())
+    lines.append(("predictions for dev and test", (dev_chars + test_chars) * rates.encode))
+    return lines
+
+
+def describe(lines: list[tuple[str, float]]) -> str:
+    """One line per part, minutes, and the sum."""
+    total = sum(seconds for _what, seconds in lines)
+    parts = [f"  {what:<62} {seconds / 60:5.1f} min" for what, seconds in lines]
+    return "\n".join([*parts, f"  {'in all, about':<62} {total / 60:5.1f} min"])
