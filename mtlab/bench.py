@@ -12,6 +12,8 @@ Each figure is measured next to its baseline in the same run, on the same data:
   where a finetune step's time goes: per stage, and per kind of operation;
 - with --extensions, the cost of each finetune extension (mtlab.bench_extensions) in seconds
   per batch against the defaults, on the same rows;
+- with --speed-options, finetuning with dropout off and under torch.compile (mtlab.bench_speed),
+  sentences per second against mtlab's own, in float32 and bf16;
 - with --peers, the tools a student would pick instead (mtlab.peers), from the same
   encoder folder on the same rows: transformers' Trainer on SST (sentences per second and
   dev accuracy after the same steps) and on Quora as a cross-encoder, sentence-transformers
@@ -175,6 +177,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dev-rows", type=int, default=300, help="dev rows per task")
     parser.add_argument("--extensions", action="store_true",
                         help="also time each finetune extension per batch against the defaults")  # fmt: skip
+    parser.add_argument("--speed-options", action="store_true",
+                        help="also time finetuning with dropout off and under torch.compile")  # fmt: skip
     peers = parser.add_argument_group("peers (mtlab.peers; pip install -r requirements-peers.txt)")
     peers.add_argument("--peers", action="store_true",
                        help="also run transformers' Trainer and sentence-transformers")  # fmt: skip
@@ -209,6 +213,12 @@ def main(argv: list[str] | None = None) -> None:
 
         rows.append(("finetune extensions, s per batch (baseline: the defaults)", None, None, None))
         rows += extension_rows(sets, args.steps)
+    if args.speed_options:
+        from mtlab.bench_speed import speed_option_rows
+
+        sst = Subset(sets["sst"], range(min(len(sets["sst"]), args.steps * args.batch_size)))
+        rows.append(("speed options (baseline: mtlab's finetune)", None, None, None))
+        rows += speed_option_rows(sst, args.steps, args.batch_size)
     if args.peers or args.peers_only:
         from mtlab.peers import PeerConfig
 

@@ -1,8 +1,8 @@
 """How long will this run take here? Timed on a few of its own steps before it starts.
 
 `python -m mtlab` prints the estimate before any real work. A throwaway copy of the model
-encodes a few chunks of the run's sentences and trains a few steps of each phase on the
-run's own batches (one untimed step first: it warms the kernels up). That prices encoding
+encodes a few chunks of the run's sentences and trains ten steps of each phase on the
+run's own batches (the first two untimed: they warm the kernels up). That prices encoding
 and a finetune step per character of text, and a pretrain step (heads on cached vectors)
 per step. The run's own counts do the rest: the sentences the feature cache still lacks,
 each phase's steps, how often dev is scored, the dev and test rows to predict. Each phase
@@ -31,7 +31,7 @@ from mtlab.training import (
     training_steps,
 )
 
-TIMED = 3  # steps (or chunks of sentences) timed, after one untimed
+UNTIMED, TIMED = 2, 8  # steps (or chunks of sentences): the first ones warm the kernels up
 
 
 @dataclass(frozen=True)
@@ -62,31 +62,43 @@ def measure_rates(model: MultitaskBert, phases: Mapping[str, tuple[TrainConfig, 
 
 
 def time_encoding(twin: MultitaskBert, sentences: list[str], chunk: int = 64) -> float:
-    """Seconds per character for the frozen encoder on a random sample of the sentences."""
-    sample = random.Random(0).sample(sentences, min(len(sentences), chunk * (1 + TIMED)))
+    """Seconds per character for the frozen encoder on chunks of similar-length sentences.
+
+    The feature cache encodes all sentences sorted by length, so a chunk wastes little on
+    padding; random chunks of the length-sorted sentences price that, short and long alike.
+    """
+    ordered = sorted(set(sentences), key=lambda s: (len(s), s))
+    rng = random.Random(0)
+    starts = [rng.randrange(max(1, len(ordered) - chunk)) for _ in range(UNTIMED + TIMED)]
     twin.set_mode("pretrain")
-    twin.feature_cache = FeatureCache()  # in memory: these vectors only
-    twin.feature_cache.warm(twin.encoder, sample[:chunk], progress=False)  # untimed
-    timed = sample[chunk:]
-    started = time.perf_counter()
-    twin.feature_cache.warm(twin.encoder, timed, progress=False)
-    return (time.perf_counter() - started) / max(1, sum(len(s) for s in timed))
+    seconds, chars = 0.0, 0
+    for i, start in enumerate(starts):
+        part = ordered[start : start + chunk]
+        twin.feature_cache = FeatureCache()  # in memory: these vectors only
+        started = time.perf_counter()
+        twin.feature_cache.warm(twin.encoder, part, progress=False)
+        if i >= UNTIMED:
+            seconds += time.perf_counter() - started
+            chars += sum(len(s) for s in part)
+    return seconds / max(1, chars)
 
 
 def time_steps(twin: MultitaskBert, config: TrainConfig, train_sets: Mapping,
                phase: str) -> tuple[float, int]:  # fmt: skip
-    """Seconds of TIMED steps of the phase on its own first batches, and their characters."""
+    """Seconds of TIMED steps of the phase on its own first batches (after UNTIMED), and
+    their characters. A step's time varies with its task and its batch's length (0.3 to 2.7 s
+    for a finetune step on a 2-core CPU), so a few steps would not do."""
     twin.set_mode(phase)
     twin.feature_cache = FeatureCache()
     config = replace(
         config, precision=resolve_precision(config.precision, next(twin.parameters()).device)
     )
     together = len(train_sets) if config.surgery else 1
-    stream = training_steps(multitask_batches(train_sets, config), 1 + TIMED, together)
-    optimizer, scheduler = make_optimizer(twin, config, 1 + TIMED)
+    stream = training_steps(multitask_batches(train_sets, config), UNTIMED + TIMED, together)
+    optimizer, scheduler = make_optimizer(twin, config, UNTIMED + TIMED)
     twin.train()
     seconds, chars = 0.0, 0
-    for i in range(1 + TIMED):
+    for i in range(UNTIMED + TIMED):
         batches = next(stream)
         texts = [s for b in batches.values() for key in ("sentences", "sentences1", "sentences2")
                  for s in b.get(key, [])]  # fmt: skip
@@ -94,7 +106,7 @@ def time_steps(twin: MultitaskBert, config: TrainConfig, train_sets: Mapping,
             twin.feature_cache.warm(twin.encoder, texts, progress=False)
         started = time.perf_counter()
         training_step(twin, batches, optimizer, scheduler, config)
-        if i > 0:
+        if i >= UNTIMED:
             seconds += time.perf_counter() - started
             chars += sum(len(s) for s in texts)
     return seconds, chars

@@ -230,8 +230,12 @@ def say_estimate(phases: dict, model: MultitaskBert, dev_sets: dict, test_sets: 
         new_chars = sum(
             len(key[0]) for key in model.feature_cache.missing(model.encoder, sentences)
         )
+    started = time.perf_counter()
     lines = estimate_run(model, phases, dev_sets, test_sets, new_chars)
-    print(f"estimated time on this machine ({describe_cpu()}), from a few timed steps:")
+    print(
+        f"estimated time on this machine ({describe_cpu()}), from steps timed in "
+        f"{time.perf_counter() - started:.0f} s:"
+    )
     print(describe_estimate(lines))
 
 

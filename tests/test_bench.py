@@ -1,5 +1,7 @@
 """The benchmark's pieces, on the tiny model (the real numbers come from python -m mtlab.bench)."""
 
+import torch
+
 from mtlab.bench import matmul_flops, mtlab_finetune, naive_finetune, training_flops_per_token
 from mtlab.bench_profile import operation_kinds, step_stages
 from mtlab.model import MultitaskBert
@@ -64,3 +66,25 @@ def test_every_extension_gets_a_cost_row_per_batch(tiny_folder):
     assert [row[0].split(" vs ")[1] for row in rows] == [EXTENSIONS[name].flags for name in TIMED]
     for _figure, defaults, option, ratio in rows:
         assert defaults > 0 and option > 0 and abs(ratio - option / defaults) < 1e-12
+
+
+def test_dropout_off_leaves_no_randomness_in_a_training_forward_pass(tiny_model):
+    from mtlab.bench_speed import without_dropout
+
+    model = without_dropout(tiny_model.set_mode("finetune")).train()
+    assert all(m.p == 0 for m in model.modules() if isinstance(m, torch.nn.Dropout))
+    inputs = model.encoder.tokenize(["a fine film", "a dull one"])
+    assert torch.equal(model.encoder(**inputs), model.encoder(**inputs))
+
+
+def test_each_speed_option_gets_a_row_per_precision(tiny_folder):
+    from mtlab.bench_speed import speed_option_rows, without_dropout
+    from mtlab.hardware import has_fast_bf16
+
+    sst = [{"id": f"s{i}", "sentence": f"a film number {i}", "label": i % 5} for i in range(16)]
+    rows = speed_option_rows(sst, steps=2, batch_size=4, options={"dropout off": without_dropout},
+                             encoder=str(tiny_folder))  # fmt: skip
+    assert len(rows) == (2 if has_fast_bf16(torch.device("cpu")) else 1)
+    for figure, base, rate, ratio in rows:
+        assert "mtlab vs dropout off" in figure and base > 0 and rate > 0
+        assert abs(ratio - rate / base) < 1e-12
