@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup setup-peers run test test-unit test-notebooks test-browser lint format clean notebooks student bench bench-peers bench-quora ablate ablate-finetune
+.PHONY: setup setup-peers run test test-unit test-notebooks test-browser lint format clean notebooks student bench bench-peers bench-trainer-rate bench-quora ablate ablate-finetune
 
 setup: $(VENV)/.installed
 
@@ -69,6 +69,10 @@ $(VENV)/.installed-peers: requirements-peers.txt $(VENV)/.installed
 ## the bench with the tools a student would pick instead, same encoder folder, nothing downloaded
 bench-peers: setup-peers
 	HF_HUB_OFFLINE=1 $(PY) -m mtlab.bench --peers
+
+## mtlab's finetune rate against the Trainer's: three pairs of the same SST steps (uses $MTLAB_DATA_DIR)
+bench-trainer-rate: setup-peers
+	HF_HUB_OFFLINE=1 $(PY) scripts/trainer_rate_spread.py
 
 ## a course-size Quora (141,506 pairs, in memory) under a 2-minute finetune budget (uses $MTLAB_DATA_DIR)
 bench-quora: setup

@@ -179,3 +179,18 @@ def test_a_run_that_guesses_one_class_says_so():
     notes = {}
     guesses = pd.DataFrame({"prediction": [1, 1, 1, 1], "label": [1, 1, 3, 0]})
     assert scored("sst", guesses, notes) == 0.5 and notes == {"sst top class share": 1.0}
+
+
+def test_the_rate_spread_script_reports_one_ratio_per_pair(
+    tiny_folder, no_network, monkeypatch, capsys
+):
+    from tests.test_scripts import load
+
+    monkeypatch.setenv("MTLAB_DATA_DIR", str(SAMPLE_DIR))
+    script = load("trainer_rate_spread")
+    ratios = script.main(["--repeats", "2", "--steps", "1", "--model-path", str(tiny_folder)])
+    printed = capsys.readouterr().out
+    assert len(ratios) == 2 and all(r > 0 for r in ratios)
+    assert printed.count("mtlab / Trainer") == 3 and "mean ± sd over 2 pairs" in printed
+    with pytest.raises(SystemExit):
+        script.main(["--repeats", "1"])
