@@ -12,7 +12,9 @@ import time
 from dataclasses import replace
 
 import pandas as pd
+import torch
 
+from mtlab.batching import LengthBuckets, text_length
 from mtlab.evaluation import run_model
 from mtlab.model import TASKS, MultitaskBert
 from mtlab.peer_runs import PeerRun, StepClock, scored
@@ -53,6 +55,30 @@ def mtlab_run(train_sets: dict, dev_sets: dict, config, **heads):
 
 def _ratio(top: float, bottom: float) -> float:
     return top / bottom if bottom else math.nan
+
+
+def padding(train_set, folder: str, batch_size: int, seed: int = 0) -> tuple[float, float]:
+    """Token slots per real token in one epoch's batches: (the Trainer's, mtlab's).
+
+    The Trainer's `LengthGroupedSampler` sorts by tokens, mtlab's `LengthBuckets` by
+    characters (`text_length`). Each batch is padded to its longest row, so every extra slot
+    is work that changes nothing: on SST this explains mtlab's lower rate (README, Speed).
+    """
+    from transformers import AutoTokenizer
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    lengths = [len(ids) for ids in tokenizer([e["sentence"] for e in train_set], truncation=True,
+                                             max_length=128)["input_ids"]]  # fmt: skip
+
+    def slots_per_token(batches) -> float:
+        return sum(len(b) * max(lengths[i] for i in b) for b in batches) / sum(lengths)
+
+    order = list(LengthGroupedSampler(batch_size, lengths=lengths,
+                                      generator=torch.Generator().manual_seed(seed)))  # fmt: skip
+    theirs = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    ours = list(LengthBuckets([text_length(e) for e in train_set], batch_size, seed))
+    return slots_per_token(theirs), slots_per_token(ours)
 
 
 def seconds_per_step(run) -> float:
@@ -129,8 +155,10 @@ def peer_comparison(same_steps: dict, equal_time: dict, dev: dict, config, budge
          r["ST quora alone"].scores["quora"], multitask["quora"]),
         ("  STS dev, sentence-transformers alone vs mtlab multitask", dev_score,
          r["ST sts alone"].scores["sts"], multitask["sts"]),
+        ("padded / real tokens of the SST rows' batches: Trainer (by tokens) vs mtlab (by "
+         "characters)", seconds, *padding(same_steps["sst"], config.folder, config.batch_size)),
     ]  # fmt: skip
-    # seconds: how many times faster mtlab is; rates and scores: mtlab's over the peer's
+    # seconds and padding: how many times less mtlab does; rates and scores: mtlab's over the peer's
     table = [(figure, peer, ours, _ratio(peer, ours) if kind == seconds else _ratio(ours, peer))
              for figure, kind, peer, ours in rows]  # fmt: skip
     return table, runs

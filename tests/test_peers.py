@@ -146,7 +146,9 @@ def test_the_bench_compares_every_peer_with_mtlab(tiny_folder):
     train = {task: sample(task) for task in TASKS}
     dev = {task: sample(task, "dev") for task in TASKS}
     table, runs = peer_comparison(train, train, dev, small(tiny_folder), budget_seconds=1)
-    assert len(table) == 12
+    assert len(table) == 13
+    figure, theirs, ours, ratio = table[-1]
+    assert figure.startswith("padded / real tokens") and theirs >= 1 and ours >= 1
     times = [row for row in table if "training s" in row[0]]
     assert len(times) == 3 and all(ratio == peer / ours for _, peer, ours, ratio in times)
     assert {"Trainer sst", "mtlab sst", "ST sts", "mtlab multitask", "ST quora alone"} <= set(runs)
@@ -194,3 +196,13 @@ def test_the_rate_spread_script_reports_one_ratio_per_pair(
     assert printed.count("mtlab / Trainer") == 3 and "mean ± sd over 2 pairs" in printed
     with pytest.raises(SystemExit):
         script.main(["--repeats", "1"])
+
+
+def test_padding_counts_token_slots_per_real_token(tiny_folder):
+    from mtlab.bench_peers import padding
+
+    same = [{"id": str(i), "sentence": "one two three", "label": 0} for i in range(8)]
+    assert padding(same, str(tiny_folder), batch_size=4) == (1.0, 1.0)  # equal lengths: no padding
+    mixed = [{"id": str(i), "sentence": "word " * (1 + i % 7), "label": 0} for i in range(40)]
+    theirs, ours = padding(mixed, str(tiny_folder), batch_size=8)
+    assert theirs > 1 and ours > 1
