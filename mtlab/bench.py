@@ -19,7 +19,8 @@ Each figure is measured next to its baseline in the same run, on the same data:
   dev accuracy after the same steps) and on Quora as a cross-encoder, sentence-transformers
   on STS and Quora (wall time and dev score after the same steps), then each peer alone on
   its task for the wall time mtlab's multitask finetune gets (--peer-minutes), dev scores
-  side by side, and the padding of the Trainer's and mtlab's SST batches. Needs `pip install -r requirements-peers.txt` (`make bench-peers`).
+  side by side, and the padding of the Trainer's and mtlab's SST batches. Needs
+  `pip install -r requirements-peers.txt` (`make bench-peers`).
 """
 
 from __future__ import annotations

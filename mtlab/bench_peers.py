@@ -62,7 +62,8 @@ def padding(train_set, folder: str, batch_size: int, seed: int = 0) -> tuple[flo
 
     The Trainer's `LengthGroupedSampler` sorts by tokens, mtlab's `LengthBuckets` by
     characters (`text_length`). Each batch is padded to its longest row, so every extra slot
-    is work that changes nothing: on SST this explains mtlab's lower rate (README, Speed).
+    is work that changes nothing: on SST this explains mtlab's lower rate (README, "Against
+    the tools a student would pick instead").
     """
     from transformers import AutoTokenizer
     from transformers.trainer_pt_utils import LengthGroupedSampler

@@ -27,6 +27,8 @@ from mtlab.training import (
     TrainConfig,
     all_sentences,
     multitask_batches,
+    phase_length,
+    tasks_per_step,
     training_step,
     training_steps,
 )
@@ -93,7 +95,7 @@ def time_steps(twin: MultitaskBert, config: TrainConfig, train_sets: Mapping,
     config = replace(
         config, precision=resolve_precision(config.precision, next(twin.parameters()).device)
     )
-    together = len(train_sets) if config.surgery else 1
+    together = tasks_per_step(train_sets, config)
     stream = training_steps(multitask_batches(train_sets, config), UNTIMED + TIMED, together)
     optimizer, scheduler = make_optimizer(twin, config, UNTIMED + TIMED)
     twin.train()
@@ -117,9 +119,7 @@ def phase_plan(train_sets: Mapping, config: TrainConfig) -> tuple[int, int, floa
     sizes = {task: math.ceil(len(ds) / config.batch_size) for task, ds in train_sets.items()}
     order = MultitaskBatches({task: range(n) for task, n in sizes.items()}, config.schedule,
                              seed=config.seed).task_order()  # fmt: skip
-    together = len(train_sets) if config.surgery else 1
-    per_epoch = math.ceil(len(order) / together)
-    steps = min(per_epoch * config.epochs, config.max_steps or math.inf)
+    steps, per_epoch = phase_length(len(order), tasks_per_step(train_sets, config), config)
     per_example = {task: chars(ds) / max(1, len(ds)) for task, ds in train_sets.items()}
     if config.surgery:  # every task in every step
         per_step = sum(per_example.values()) * config.batch_size

@@ -143,9 +143,11 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         sets = {t: random_subset(ds, limit, settings.seed) for t, ds in train_sets.items()}
         phases[phase] = (settings, sets)
     done = {phase: out / "checkpoints" / f"{phase}.pt" for phase in phases}
+    # every sentence the run will need: read from disk or encoded once, before pretraining
+    sentences = [*all_sentences(train_sets), *all_sentences(dev_sets), *all_sentences(test_sets)]
     if progress and distributed()[1] == 1:  # timed on a copy of the model, before any real work
         say_estimate({p: v for p, v in phases.items() if not (config.resume and done[p].exists())},
-                     model, dev_sets, test_sets)  # fmt: skip
+                     model, dev_sets, test_sets, sentences)  # fmt: skip
     for phase, (train_config, sets) in phases.items():
         phase_started = time.perf_counter()
         if config.resume and done[phase].exists():  # finished before the interruption
@@ -157,9 +159,7 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
             say(f"{phase}: finished earlier, loaded {done[phase]}")
             continue
         model.set_mode(phase)
-        if phase == "pretrain":  # every sentence the run will need, read from disk or encoded once
-            sentences = [*all_sentences(train_sets), *all_sentences(dev_sets),
-                         *all_sentences(test_sets)]  # fmt: skip
+        if phase == "pretrain":
             model.feature_cache.warm(model.encoder, sentences, progress=progress and rank == 0)
         state_path = out / "checkpoints" / f"{phase}-state.pt"
         history = train(model, sets, train_config, progress=progress, phase=phase,
@@ -219,14 +219,16 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     return results
 
 
-def say_estimate(phases: dict, model: MultitaskBert, dev_sets: dict, test_sets: dict) -> None:
-    """Print how long the phases still to run should take here (mtlab.estimate)."""
+def say_estimate(phases: dict, model: MultitaskBert, dev_sets: dict, test_sets: dict,
+                 sentences: list[str]) -> None:  # fmt: skip
+    """Print how long the phases still to run should take here (mtlab.estimate).
+
+    sentences: those the pretrain phase encodes unless the feature cache has them.
+    """
     if not phases:  # both finished before an interruption: only the predictions are left
         return
     new_chars = 0
     if "pretrain" in phases and model.feature_cache is not None:
-        sentences = [*all_sentences(phases["pretrain"][1]), *all_sentences(dev_sets),
-                     *all_sentences(test_sets)]  # fmt: skip
         new_chars = sum(
             len(key[0]) for key in model.feature_cache.missing(model.encoder, sentences)
         )

@@ -219,9 +219,8 @@ def train(
     if model.encoder.frozen and model.feature_cache is not None:
         model.feature_cache.warm(model.encoder, all_sentences(train_sets), progress=progress and rank == 0)  # fmt: skip
     batches = multitask_batches(train_sets, config)
-    together = len(train_sets) if config.surgery else 1  # tasks per step
-    per_epoch = math.ceil(len(batches) / together)
-    total = min(per_epoch * config.epochs, config.max_steps or math.inf)
+    together = tasks_per_step(train_sets, config)
+    total, per_epoch = phase_length(len(batches), together, config)
     optimizer, scheduler = make_optimizer(model, config, total)
     # One head per step: the other heads' parameters get no gradient that step.
     net = DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
@@ -275,6 +274,17 @@ def check_extensions(model: MultitaskBert, config: TrainConfig, world: int) -> N
                              f"use it in finetune (--finetune-{name})")  # fmt: skip
         if world > 1:
             raise ValueError(f"{name} runs in one process; this run has {world} (torchrun)")
+
+
+def tasks_per_step(train_sets: Mapping, config: TrainConfig) -> int:
+    """1, or every task with gradient surgery (it combines all the tasks' gradients each step)."""
+    return len(train_sets) if config.surgery else 1
+
+
+def phase_length(batches_per_epoch: int, together: int, config: TrainConfig) -> tuple[int, int]:
+    """(steps in the phase, steps per epoch) when `together` batches make one step."""
+    per_epoch = math.ceil(batches_per_epoch / together)
+    return min(per_epoch * config.epochs, config.max_steps or math.inf), per_epoch
 
 
 def multitask_batches(train_sets: Mapping, config: TrainConfig) -> MultitaskBatches:
