@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import math
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -70,8 +70,8 @@ class LengthBuckets(Sampler):
     sentence then wastes little, which makes finetuning faster.
     """
 
-    def __init__(self, lengths: list[int], batch_size: int, seed: int = 0, pool: int = 50):
-        self.lengths, self.batch_size, self.pool = lengths, batch_size, pool
+    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int = 0, pool: int = 50):
+        self.lengths, self.batch_size, self.pool = list(lengths), batch_size, pool
         self.generator = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
@@ -89,7 +89,9 @@ class LengthBuckets(Sampler):
 
 
 def text_length(example: Mapping) -> int:
-    """Characters of text in an example: a cheap stand-in for its number of tokens."""
+    """Characters of text in an example: a stand-in for its tokens where no tokenizer is at
+    hand. Sorting by characters pads more than sorting by tokens (README, "Against the tools
+    a student would pick instead": 1.29 vs 1.14 slots per real token on SST)."""
     return sum(len(example[k]) for k in ("sentence", "sentence1", "sentence2") if k in example)
 
 
@@ -100,13 +102,20 @@ def make_loader(
     shuffle: bool = False,
     seed: int = 0,
     bucket: bool = False,
+    lengths: Sequence[int] | None = None,
 ) -> DataLoader:
     """A DataLoader with mtlab's collate; shuffled (reproducibly) only when asked.
 
-    bucket=True (with shuffle) groups examples of similar length (see LengthBuckets).
+    bucket=True (with shuffle) groups examples of similar length (see LengthBuckets):
+    `lengths` gives each example's tokens (`MultitaskBert.example_lengths`); without them
+    the buckets sort by characters (`text_length`).
     """
     if shuffle and bucket:
-        lengths = [text_length(example) for example in dataset]
+        if lengths is None:
+            lengths = [text_length(example) for example in dataset]
+        elif len(lengths) != len(dataset):
+            raise ValueError(f"lengths has {len(lengths)} entries for a dataset of {len(dataset)} "
+                             "examples: give one length per example")  # fmt: skip
         sampler = LengthBuckets(lengths, batch_size, seed)
         # A generator of its own, so that starting an epoch never draws from the global RNG.
         generator = torch.Generator().manual_seed(seed)

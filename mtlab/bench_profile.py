@@ -18,7 +18,8 @@ def step_stages(model: MultitaskBert, dataset, steps: int, batch_size: int) -> d
     encoder, head = model.encoder, model.heads["sst"]
     model.set_mode("finetune").train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, fused=True)  # as in train()
-    loader = make_loader(dataset, batch_size, shuffle=True, seed=1, bucket=True)
+    lengths = model.example_lengths("sst", dataset)  # buckets by tokens, as in train()
+    loader = make_loader(dataset, batch_size, shuffle=True, seed=1, bucket=True, lengths=lengths)
     seconds = dict.fromkeys(["batch + tokenize", "forward", "backward", "optimizer"], 0.0)
     for step, batch in enumerate(loader):
         if step == steps:
@@ -48,7 +49,9 @@ def operation_kinds(model: MultitaskBert, dataset, steps: int, batch_size: int) 
     """Share of forward + backward CPU time per operation (torch.profiler, self time)."""
     encoder, head = model.encoder, model.heads["sst"]
     model.set_mode("finetune").train()
-    batches = list(make_loader(dataset, batch_size, shuffle=True, seed=2, bucket=True))[:steps]
+    lengths = model.example_lengths("sst", dataset)
+    loader = make_loader(dataset, batch_size, shuffle=True, seed=2, bucket=True, lengths=lengths)
+    batches = list(loader)[:steps]
     inputs = [(encoder.tokenize(b["sentences"]), b["labels"]) for b in batches]
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiler:
         for tokens, labels in inputs:

@@ -224,11 +224,7 @@ class Encoder(nn.Module):
         Each sentence (or pair) is tokenized once and remembered, so later epochs skip
         the tokenizer entirely.
         """
-        keys = _keys(sentences, pair_with)
-        missing = list(dict.fromkeys(k for k in keys if k not in self._tokens))
-        if missing:
-            self._tokenize_into_cache(missing)
-        rows = [self._tokens[k] for k in keys]
+        rows = self._token_rows(sentences, pair_with)
         width = max(len(ids) for ids, _ in rows)
         input_ids = torch.full((len(rows), width), self.tokenizer.pad_token_id or 0)
         token_type_ids = torch.zeros((len(rows), width), dtype=torch.long)
@@ -242,6 +238,23 @@ class Encoder(nn.Module):
         if "token_type_ids" in self.tokenizer.model_input_names:
             batch["token_type_ids"] = token_type_ids
         return {k: v.to(device) for k, v in batch.items()}
+
+    def token_lengths(
+        self, sentences: Sequence[str], pair_with: Sequence[str] | None = None
+    ) -> list[int]:
+        """How many tokens each sentence (or pair) becomes, after truncation: what a batch's
+        padding depends on, so what length buckets sort by (`mtlab.batching.LengthBuckets`)."""
+        return [len(ids) for ids, _ in self._token_rows(sentences, pair_with)]
+
+    def _token_rows(
+        self, sentences: Sequence[str], pair_with: Sequence[str] | None
+    ) -> list[tuple[list[int], list[int]]]:
+        """(ids, token types) of each sentence or pair, tokenizing only those not seen before."""
+        keys = _keys(sentences, pair_with)
+        missing = list(dict.fromkeys(k for k in keys if k not in self._tokens))
+        if missing:
+            self._tokenize_into_cache(missing)
+        return [self._tokens[k] for k in keys]
 
     def _tokenize_into_cache(self, keys: list[tuple[str, ...]]) -> None:
         """Tokenize new sentences; count those longer than max_length (they get truncated)."""

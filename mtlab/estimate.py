@@ -96,7 +96,7 @@ def time_steps(twin: MultitaskBert, config: TrainConfig, train_sets: Mapping,
         config, precision=resolve_precision(config.precision, next(twin.parameters()).device)
     )
     together = tasks_per_step(train_sets, config)
-    stream = training_steps(multitask_batches(train_sets, config), UNTIMED + TIMED, together)
+    stream = training_steps(multitask_batches(train_sets, config, twin), UNTIMED + TIMED, together)
     optimizer, scheduler = make_optimizer(twin, config, UNTIMED + TIMED)
     twin.train()
     seconds, chars = 0.0, 0

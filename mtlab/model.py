@@ -130,6 +130,19 @@ class MultitaskBert(nn.Module):
         both = self.embed(list(first) + list(second))
         return both[: len(first)], both[len(first) :]
 
+    def example_lengths(self, task: str, dataset) -> list[int]:
+        """Tokens in the row each example of `dataset` adds to a batch of `task`: its sentence,
+        its pair as one sequence (a cross-encoding head), or the longer of its two sentences
+        (both sides share one padded pass). Length buckets sort by these (less padding)."""
+        examples = [dataset[i] for i in range(len(dataset))]
+        if not examples or "sentence" in examples[0]:
+            return self.encoder.token_lengths([e["sentence"] for e in examples])
+        first, second = [e["sentence1"] for e in examples], [e["sentence2"] for e in examples]
+        if self.head(task).cross_encodes:
+            return self.encoder.token_lengths(first, pair_with=second)
+        pairs = zip(self.encoder.token_lengths(first), self.encoder.token_lengths(second))
+        return [max(a, b) for a, b in pairs]
+
     def forward(self, task: str, batch, labels: torch.Tensor | None = None) -> torch.Tensor:
         """The head's output for a batch; with `labels`, the training loss instead."""
         vectors = self.vectors(task, batch)

@@ -218,7 +218,7 @@ def train(
     check_extensions(model, config, world)
     if model.encoder.frozen and model.feature_cache is not None:
         model.feature_cache.warm(model.encoder, all_sentences(train_sets), progress=progress and rank == 0)  # fmt: skip
-    batches = multitask_batches(train_sets, config)
+    batches = multitask_batches(train_sets, config, model)
     together = tasks_per_step(train_sets, config)
     total, per_epoch = phase_length(len(batches), together, config)
     optimizer, scheduler = make_optimizer(model, config, total)
@@ -287,10 +287,21 @@ def phase_length(batches_per_epoch: int, together: int, config: TrainConfig) -> 
     return min(per_epoch * config.epochs, config.max_steps or math.inf), per_epoch
 
 
-def multitask_batches(train_sets: Mapping, config: TrainConfig) -> MultitaskBatches:
-    """One shuffled (length-bucketed) loader per task, interleaved by the config's schedule."""
+def multitask_batches(
+    train_sets: Mapping, config: TrainConfig, model: MultitaskBert | None = None
+) -> MultitaskBatches:
+    """One shuffled (length-bucketed) loader per task, interleaved by the config's schedule.
+
+    With `model`, the buckets sort by the tokens its encoder makes of each example (the
+    padding a batch really gets); without, by characters.
+    """
+
+    def lengths(task, dataset):
+        return model.example_lengths(task, dataset) if model is not None and config.bucket else None
+
     loaders = {
-        task: make_loader(ds, config.batch_size, shuffle=True, seed=config.seed + i, bucket=config.bucket)
+        task: make_loader(ds, config.batch_size, shuffle=True, seed=config.seed + i,
+                          bucket=config.bucket, lengths=lengths(task, ds))
         for i, (task, ds) in enumerate(train_sets.items())
     }  # fmt: skip
     return MultitaskBatches(loaders, config.schedule, seed=config.seed)

@@ -80,6 +80,23 @@ def test_length_buckets_cover_every_example_once_in_similar_length_batches():
     assert [b["ids"] for b in again] == epoch  # seeded
 
 
+def test_length_buckets_sort_by_the_lengths_given_not_the_characters():
+    # Characters and the given lengths (the tokens) disagree: the buckets follow the lengths.
+    data = [{"id": str(i), "sentence": "x" * (1 + (i * 37) % 90), "label": 0} for i in range(200)]
+    tokens = [1 + (i * 53) % 70 for i in range(200)]
+    loader = make_loader(data, 10, shuffle=True, seed=0, bucket=True, lengths=tokens)
+    batches = [[int(i) for i in b["ids"]] for b in loader]
+    assert sorted(i for b in batches for i in b) == list(range(200))
+    assert max(max(tokens[i] for i in b) - min(tokens[i] for i in b) for b in batches) < 15
+    assert max(max(map(len, b["sentences"])) - min(map(len, b["sentences"])) for b in loader) > 30
+
+
+def test_lengths_must_give_one_per_example():
+    data = [{"id": str(i), "sentence": "s", "label": 0} for i in range(5)]
+    with pytest.raises(ValueError, match="4 entries for a dataset of 5 examples"):
+        make_loader(data, 2, shuffle=True, bucket=True, lengths=[1, 2, 3, 4])
+
+
 def test_starting_an_epoch_leaves_the_global_rng_alone():
     data = [{"id": str(i), "sentence": "x" * i, "label": 0} for i in range(20)]
     for bucket in (False, True):

@@ -52,3 +52,24 @@ def test_mode_follows_the_encoder(tiny_encoder):
     assert MultitaskBert(tiny_encoder).mode == "pretrain"  # built around a frozen encoder
     tiny_encoder.set_mode("finetune")
     assert MultitaskBert(tiny_encoder).mode == "finetune"
+
+
+def test_example_lengths_count_the_tokens_of_the_row_each_example_adds(tiny_encoder, tokenizer):
+    def tokens(first, second=None):
+        return len(tokenizer(first, second)["input_ids"])
+
+    sst = [{"id": "a", "sentence": "a fine film"}, {"id": "b", "sentence": "unbelievably dull"}]
+    pairs = [{"id": "c", "sentence1": "how do I cook rice?", "sentence2": "rice"},
+             {"id": "d", "sentence1": "why", "sentence2": "who wrote hamlet and when?"}]  # fmt: skip
+    bi, cross = MultitaskBert(tiny_encoder), MultitaskBert(tiny_encoder, paraphrase="cross")
+    assert bi.example_lengths("sst", sst) == [tokens(e["sentence"]) for e in sst]
+    # Both sides share one padded pass: the longer side is the row's width.
+    assert bi.example_lengths("quora", pairs) == [
+        max(tokens(e["sentence1"]), tokens(e["sentence2"])) for e in pairs
+    ]
+    # A cross-encoder reads the pair as one sequence.
+    assert cross.example_lengths("quora", pairs) == [
+        tokens(e["sentence1"], e["sentence2"]) for e in pairs
+    ]
+    # Truncated rows count what the encoder keeps (max_length 32 for the tiny encoder).
+    assert bi.example_lengths("sst", [{"id": "e", "sentence": "word " * 100}]) == [32]

@@ -228,3 +228,32 @@ def test_the_estimate_is_printed_after_the_first_steps(tiny_model, capsys):
     printed = capsys.readouterr().out
     assert "pretrain: 16 steps planned" in printed
     assert "pretrain: 10 steps took" in printed and "the other 6 take about" in printed
+
+
+def test_training_batches_are_bucketed_by_the_tokens_the_model_makes(tiny_model):
+    from mtlab.batching import text_length
+    from mtlab.training import multitask_batches
+
+    sets = _tiny_sets(24)
+    config = TrainConfig(batch_size=4)
+    by_tokens = multitask_batches(sets, config, tiny_model).loaders
+    by_characters = multitask_batches(sets, config).loaders
+    for task, dataset in sets.items():
+        assert by_tokens[task].batch_sampler.lengths == tiny_model.example_lengths(task, dataset)
+        assert by_characters[task].batch_sampler.lengths == [text_length(e) for e in dataset]
+
+
+def test_train_asks_the_model_for_its_token_lengths(tiny_model, monkeypatch):
+    asked = []
+    lengths = MultitaskBert.example_lengths
+    monkeypatch.setattr(MultitaskBert, "example_lengths",
+                        lambda self, task, data: asked.append(task) or lengths(self, task, data))  # fmt: skip
+    train(tiny_model, _tiny_sets(), TrainConfig(batch_size=4, max_steps=3), progress=False)
+    assert asked == ["sst", "quora", "sts"]
+    train(
+        tiny_model,
+        _tiny_sets(),
+        TrainConfig(batch_size=4, max_steps=3, bucket=False),
+        progress=False,
+    )
+    assert asked == ["sst", "quora", "sts"]  # no buckets, no lengths
