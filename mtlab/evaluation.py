@@ -15,7 +15,7 @@ import torch
 from scipy.stats import pearsonr
 from torch.utils.data import Subset
 
-from mtlab.batching import make_loader, text_length
+from mtlab.batching import make_loader
 from mtlab.model import MultitaskBert
 from mtlab.submission import write_course_file
 from mtlab.tasks import get_task
@@ -26,8 +26,10 @@ def run_model(model: MultitaskBert, task: str, dataset, batch_size: int = 64) ->
     """The model's predictions (and gold labels, where the dataset has them) for a dataset."""
     model.eval()
     rows = defaultdict(list)
-    # Examples of similar length share a batch (little padding); rows go back in file order.
-    order = sorted(range(len(dataset)), key=lambda i: text_length(dataset[i]))
+    # Examples of similar length (in tokens) share a batch, so little padding; rows go back
+    # in file order.
+    lengths = model.example_lengths(task, dataset)
+    order = sorted(range(len(dataset)), key=lengths.__getitem__)
     for batch in make_loader(Subset(dataset, order), batch_size):
         prediction = model.predict(task, model(task, batch)).cpu()
         rows["id"] += batch["ids"]

@@ -160,6 +160,21 @@ def test_predictions_come_back_in_file_order_though_batched_by_length(tiny_model
         assert rows["prediction"].iloc[3] == pytest.approx(alone, abs=1e-5)
 
 
+def test_predictions_are_batched_by_tokens_not_characters(tiny_model, monkeypatch):
+    # Long words are few tokens per character, repeated short words many: the two orders differ.
+    sentences = ["a a a a a a a a a", "internationalization", "b b b b b b", "photosynthesis",
+                 "c c c", "extraordinarily", "d", "counterproductive"]  # fmt: skip
+    dataset = [{"id": str(i), "sentence": s, "label": 0} for i, s in enumerate(sentences)]
+    widths = []
+    forward = MultitaskBert.forward
+    monkeypatch.setattr(MultitaskBert, "forward", lambda self, task, batch, labels=None: (
+        widths.append(self.encoder.token_lengths(batch["sentences"])) or
+        forward(self, task, batch, labels)))  # fmt: skip
+    run_model(tiny_model, "sst", dataset, batch_size=2)
+    flat = [n for batch in widths for n in batch]
+    assert flat == sorted(tiny_model.example_lengths("sst", dataset))
+
+
 def test_bf16_training_keeps_fp32_weights_and_learns(tiny_model):
     tiny_model.set_mode("finetune")
     before = [p.detach().clone() for p in tiny_model.parameters()]
