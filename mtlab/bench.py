@@ -192,6 +192,8 @@ def main(argv: list[str] | None = None) -> None:
                        help="training rows per task in the equal-time runs (default: all)")  # fmt: skip
     peers.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
                        help="of mtlab and the peers in the peer rows")  # fmt: skip
+    peers.add_argument("--peer-seed", type=int, default=0,
+                       help="training seed of every contestant in the peer rows (same rows)")  # fmt: skip
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--json", type=Path, help="also write the table and runs to this file")
     args = parser.parse_args(argv)
@@ -224,7 +226,8 @@ def main(argv: list[str] | None = None) -> None:
         from mtlab.peers import PeerConfig
 
         config = PeerConfig(steps=args.steps, untimed_steps=args.untimed_steps,
-                            batch_size=args.batch_size, precision=args.precision).check()  # fmt: skip
+                            batch_size=args.batch_size, precision=args.precision,
+                            seed=args.peer_seed).check()  # fmt: skip
         rows_needed = config.max_steps * config.batch_size  # one epoch of exactly these steps
         same_steps = {t: random_subset(train_sets[t], rows_needed) for t in TASKS}
         equal_time = {t: random_subset(train_sets[t], args.peer_rows) for t in TASKS}

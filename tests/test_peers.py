@@ -166,6 +166,16 @@ def test_the_bench_refuses_an_empty_peer_budget(capsys):
     assert "--peer-minutes must be > 0, got 0.0" in capsys.readouterr().err
 
 
+def test_the_peer_seed_reaches_every_contestant(monkeypatch, capsys):
+    import mtlab.bench
+
+    seen = []
+    monkeypatch.setattr(mtlab.bench, "peer_comparison",
+                        lambda *args: seen.append(args[3]) or ([], {}))  # fmt: skip
+    mtlab.bench.main(["--peers-only", "--peer-seed", "2", "--steps", "1", "--dev-rows", "5"])
+    assert [config.seed for config in seen] == [2]
+
+
 def test_the_commonest_class_is_the_constant_guess_to_beat():
     from mtlab.bench_peers import constant_guess
 
