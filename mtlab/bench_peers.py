@@ -14,13 +14,13 @@ from dataclasses import replace
 import pandas as pd
 import torch
 
-from mtlab.batching import LengthBuckets
+from mtlab.batching import LengthBuckets, multitask_batches
 from mtlab.encoder import Encoder
 from mtlab.evaluation import run_model
 from mtlab.model import TASKS, MultitaskBert
 from mtlab.peer_runs import PeerRun, StepClock, scored
 from mtlab.tasks import get_task
-from mtlab.training import TrainConfig, multitask_batches, set_seed, train
+from mtlab.training import TrainConfig, set_seed, train
 
 # Equal-time runs plan a quarter more steps than their measured step time fits into the
 # budget, so that none stops early if the machine runs faster than when it was measured.

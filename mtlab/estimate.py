@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from mtlab.batching import MultitaskBatches, text_length
+from mtlab.batching import MultitaskBatches, multitask_batches, text_length
 from mtlab.feature_cache import FeatureCache
 from mtlab.hardware import resolve_precision
 from mtlab.model import MultitaskBert
@@ -26,7 +26,6 @@ from mtlab.optimizer import make_optimizer
 from mtlab.training import (
     TrainConfig,
     all_sentences,
-    multitask_batches,
     phase_length,
     tasks_per_step,
     training_step,

@@ -21,7 +21,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from mtlab.batching import Batch, MultitaskBatches, make_loader
+from mtlab.batching import Batch, MultitaskBatches, multitask_batches
 from mtlab.checkpoints import resume_training, save_training_state
 from mtlab.distributed import distributed, global_mean, shard
 from mtlab.early_stopping import DevScoring
@@ -285,23 +285,3 @@ def phase_length(batches_per_epoch: int, together: int, config: TrainConfig) -> 
     """(steps in the phase, steps per epoch) when `together` batches make one step."""
     per_epoch = math.ceil(batches_per_epoch / together)
     return min(per_epoch * config.epochs, config.max_steps or math.inf), per_epoch
-
-
-def multitask_batches(
-    train_sets: Mapping, config: TrainConfig, model: MultitaskBert | None = None
-) -> MultitaskBatches:
-    """One shuffled (length-bucketed) loader per task, interleaved by the config's schedule.
-
-    With `model`, the buckets sort by the tokens its encoder makes of each example (the
-    padding a batch really gets); without, by characters.
-    """
-
-    def lengths(task, dataset):
-        return model.example_lengths(task, dataset) if model is not None and config.bucket else None
-
-    loaders = {
-        task: make_loader(ds, config.batch_size, shuffle=True, seed=config.seed + i,
-                          bucket=config.bucket, lengths=lengths(task, ds))
-        for i, (task, ds) in enumerate(train_sets.items())
-    }  # fmt: skip
-    return MultitaskBatches(loaders, config.schedule, seed=config.seed)

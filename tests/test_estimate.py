@@ -6,13 +6,13 @@ import pytest
 import torch
 
 import mtlab.estimate as estimate
-from mtlab.batching import text_length
+from mtlab.batching import multitask_batches, text_length
 from mtlab.data import SAMPLE_DIR, load_dataset
 from mtlab.estimate import Rates, estimate_run, phase_plan, scorings
 from mtlab.experiment import finetune_defaults, pretrain_defaults
 from mtlab.feature_cache import FeatureCache
 from mtlab.model import TASKS
-from mtlab.training import TrainConfig, multitask_batches
+from mtlab.training import TrainConfig
 
 
 def sample(split: str = "train") -> dict:

@@ -246,8 +246,7 @@ def test_the_estimate_is_printed_after_the_first_steps(tiny_model, capsys):
 
 
 def test_training_batches_are_bucketed_by_the_tokens_the_model_makes(tiny_model):
-    from mtlab.batching import text_length
-    from mtlab.training import multitask_batches
+    from mtlab.batching import multitask_batches, text_length
 
     sets = _tiny_sets(24)
     config = TrainConfig(batch_size=4)
