@@ -106,3 +106,74 @@ def test_seeds_run_apart_merge_into_one_table(tmp_path, monkeypatch, tokenizer):
     ablate.main([*common, "--steps", "3", "--seeds", "2", "--out", str(tmp_path / "third")])
     with pytest.raises(SystemExit, match="same setup"):
         ablate.main(["--out", str(main), "--merge", str(tmp_path / "third")])
+
+
+def bench_results(seed: int, peer: float, ours: float, **arguments) -> dict:
+    """A peer benchmark's results.json, reduced to what scripts/peer_seeds.py reads."""
+    tasks = {"Trainer sst alone": "sst", "Trainer quora alone": "quora",
+             "ST quora alone": "quora", "ST sts alone": "sts"}  # fmt: skip
+    runs = {name: {"peer": name.split()[0], "tasks": [task], "scores": {task: peer}, "steps": 300}
+            for name, task in tasks.items()}  # fmt: skip
+    runs["mtlab multitask"] = {"peer": "mtlab", "tasks": ["sst", "quora", "sts"], "steps": 800,
+                               "scores": {"sst": ours, "quora": ours, "sts": ours}}  # fmt: skip
+    settings = {"rows": 600, "steps": 40, "batch_size": 32, "dev_rows": 1000, "peer_minutes": 6.0,
+                "peer_rows": None, "precision": "bf16", "threads": None}  # fmt: skip
+    return {"machine": "a CPU", "arguments": {**settings, "peer_seed": seed, **arguments},
+            "runs": runs}  # fmt: skip
+
+
+def write_results(tmp_path, *results) -> list:
+    paths = []
+    for i, result in enumerate(results):
+        paths.append(tmp_path / f"run{i}.json")
+        paths[-1].write_text(json.dumps(result))
+    return paths
+
+
+def test_peer_seeds_pairs_each_seeds_scores(tmp_path):
+    peer_seeds = load("peer_seeds")
+    # mtlab behind by 0.030, 0.020, 0.040: a consistent gap, though the scores' spread is larger
+    paths = write_results(tmp_path, bench_results(0, 0.50, 0.47), bench_results(1, 0.40, 0.38),
+                          bench_results(2, 0.45, 0.41))  # fmt: skip
+    summary = peer_seeds.main([*map(str, paths), "--json", str(tmp_path / "out" / "summary.json")])
+    row = summary["rows"]["Trainer sst alone"]
+    assert row["peer mean"] == pytest.approx(0.45) and row["peer sd"] == pytest.approx(0.05)
+    assert row["gap mean"] == pytest.approx(-0.03) and row["gap sd"] == pytest.approx(0.01)
+    assert row["beyond noise"]  # |-0.03| > 4.30 * 0.01 / sqrt(3) = 0.025
+    assert summary["seeds"] == [0, 1, 2] and summary["mtlab steps"] == [800, 800, 800]
+    assert json.loads((tmp_path / "out" / "summary.json").read_text()) == summary
+
+
+def test_peer_seeds_calls_an_unsteady_gap_noise(tmp_path):
+    peer_seeds = load("peer_seeds")
+    paths = write_results(tmp_path, bench_results(0, 0.50, 0.47), bench_results(1, 0.40, 0.41),
+                          bench_results(2, 0.45, 0.44))  # fmt: skip
+    row = peer_seeds.summarise(peer_seeds.load_runs(paths))["rows"]["ST sts alone"]
+    assert row["gap mean"] == pytest.approx(-0.01) and not row["beyond noise"]
+
+
+def test_peer_seeds_refuses_runs_that_differ_in_more_than_the_seed(tmp_path):
+    peer_seeds = load("peer_seeds")
+    paths = write_results(tmp_path, bench_results(0, 0.5, 0.4),
+                          bench_results(1, 0.5, 0.4, peer_minutes=3.0))  # fmt: skip
+    with pytest.raises(SystemExit, match="--peer-minutes is 3.0.*6.0: only the seed may differ"):
+        peer_seeds.load_runs(paths)
+    same_seed = write_results(tmp_path, bench_results(0, 0.5, 0.4), bench_results(0, 0.5, 0.4))
+    with pytest.raises(SystemExit, match=r"its own --peer-seed, got \[0, 0\]"):
+        peer_seeds.load_runs(same_seed)
+    lacking = bench_results(1, 0.5, 0.4)
+    del lacking["runs"]["ST sts alone"]
+    with pytest.raises(SystemExit, match=r"no equal-time runs \['ST sts alone'\]"):
+        peer_seeds.load_runs(write_results(tmp_path, bench_results(0, 0.5, 0.4), lacking))
+    with pytest.raises(SystemExit, match="at least 2"):
+        peer_seeds.load_runs(paths[:1])
+
+
+def test_peer_seeds_reads_a_run_from_before_the_seed_option_as_seed_0(tmp_path):
+    peer_seeds = load("peer_seeds")
+    older = bench_results(0, 0.5, 0.4)
+    del older["arguments"]["peer_seed"]
+    runs = peer_seeds.load_runs(write_results(tmp_path, older, bench_results(1, 0.5, 0.4)))
+    assert peer_seeds.summarise(runs)["seeds"] == [0, 1]
+    with pytest.raises(SystemExit, match=r"got \[0, 0\]"):
+        peer_seeds.load_runs(write_results(tmp_path, older, bench_results(0, 0.5, 0.4)))
