@@ -70,9 +70,11 @@ $(VENV)/.installed-peers: requirements-peers.txt $(VENV)/.installed
 bench-peers: setup-peers
 	HF_HUB_OFFLINE=1 $(PY) -m mtlab.bench --peers
 
-## mtlab's finetune rate against the Trainer's: three pairs of the same SST steps (uses $MTLAB_DATA_DIR)
+## mtlab's finetune rate against the Trainer's: three pairs of the same SST steps (uses $MTLAB_DATA_DIR);
+## bf16 as in the README's numbers, TRAINER_RATE_PRECISION=fp32 for float32
+TRAINER_RATE_PRECISION ?= bf16
 bench-trainer-rate: setup-peers
-	HF_HUB_OFFLINE=1 $(PY) scripts/trainer_rate_spread.py
+	HF_HUB_OFFLINE=1 $(PY) scripts/trainer_rate_spread.py --precision $(TRAINER_RATE_PRECISION)
 
 ## a course-size Quora (141,506 pairs, in memory) under a 2-minute finetune budget (uses $MTLAB_DATA_DIR)
 bench-quora: setup
