@@ -20,7 +20,7 @@ class Extension:
     note: str = ""  # what the flags alone do not say
     heads: dict = field(default_factory=dict)
     train: dict = field(default_factory=dict)
-    mlm: bool = False  # python -m mtlab further-pretrain first (mtlab.further_pretrain)
+    mlm: bool = False  # a masked-LM pass before finetuning (mtlab.further_pretrain)
 
 
 EXTENSIONS: dict[str, Extension] = {
@@ -39,7 +39,8 @@ EXTENSIONS: dict[str, Extension] = {
     "head_lr": Extension("--finetune-head-lr 3e-4", "10x lr", train={"head_lr": 3e-4}),
     "llrd+head_lr": Extension("--finetune-layer-decay 0.9 --finetune-head-lr 3e-4",
                               train={"layer_decay": 0.9, "head_lr": 3e-4}),
-    "mlm": Extension("python -m mtlab further-pretrain --steps MLM_STEPS first", mlm=True),
+    "mlm": Extension("python -m mtlab further-pretrain --steps MLM_STEPS",
+                     "first; then --encoder runs/mlm-encoder", mlm=True),
     "bf16": Extension("--finetune-precision bf16",
                       "bfloat16 autocast: a speed option, not a method",
                       train={"precision": "bf16"}),

@@ -66,11 +66,11 @@ def run_row(encoder, features, train_sets, dev_sets, name: str, seed: int) -> di
             **{f"{t} best": dev[t].max() for t in TASKS}}  # fmt: skip
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     parser.add_argument("--out", type=Path, help="folder for results.json (default: print only)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     source = resolve_data_dir()
     train_sets = {t: load_dataset(t, "train", source.path) for t in TASKS}

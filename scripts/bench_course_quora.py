@@ -47,11 +47,11 @@ def cpu_name() -> str:
         return platform.processor() or platform.machine()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget-minutes", type=float, default=2.0)
     parser.add_argument("--schedule", choices=SCHEDULES, default="annealed")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     source = resolve_data_dir()
     sets = {t: load_dataset(t, "train", source.path) for t in ("sst", "quora", "sts")}
     sets["quora"] = course_size_quora(sets["quora"])

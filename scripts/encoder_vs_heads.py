@@ -81,10 +81,10 @@ def bag_of_words(train_sets, dev_sets) -> dict[str, float]:
     return scores
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("results/encoder-vs-heads"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     train_sets = {t: load_dataset(t, "train") for t in TASKS}
     dev_sets = {t: load_dataset(t, "dev") for t in TASKS}
     results, seconds = {}, {}

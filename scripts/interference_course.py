@@ -74,12 +74,12 @@ def cosine_summary(comparison: GradientComparison) -> dict:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("results/interference-course"))
     parser.add_argument("--sst-steps", default="100", help="comma-separated, e.g. 100,300")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     sst_steps = [int(n) for n in args.sst_steps.split(",")]
     seeds = [int(n) for n in args.seeds.split(",")]
     source = resolve_data_dir()

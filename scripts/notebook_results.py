@@ -130,11 +130,11 @@ def evaluate_in_kernel(client: NotebookClient, expression: str, index: int):
     return json.loads(text.strip().splitlines()[-1])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook", type=Path)
     parser.add_argument("--out", type=Path, help="default: results/notebook-NN/")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if os.environ.get("MTLAB_FAST") == "1" or not os.environ.get("MTLAB_DATA_DIR"):
         raise SystemExit("set MTLAB_DATA_DIR to the course data and leave MTLAB_FAST unset")
     if args.notebook.name not in RECORDS:

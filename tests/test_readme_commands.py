@@ -1,0 +1,128 @@
+"""The commands the docs name work as typed: `make` targets exist, mtlab's command lines parse.
+
+A student copies a command from the README, a notebook, or a result's COMMAND.md to run it
+again. This test finds every `make ...`, `python -m mtlab...` and `python scripts/...` there
+(code blocks and inline code) and checks it the way the shell would run it, up to the point
+where work would start: the Makefile has the target, and the command's own argument parser
+accepts every flag and value. Nothing is run.
+"""
+
+import argparse
+import importlib.util
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mtlab.extensions import EXTENSIONS
+
+ROOT = Path(__file__).parents[1]
+FENCE = re.compile(r"^[ \t]*```[^\n]*\n(.*?)^[ \t]*```", re.S | re.M)  # indented in lists too
+ENVIRONMENT = re.compile(r"^(?:[A-Z_]+=(?:\$\([^)]*\)|\S+) )*")  # VAR=value, VAR=$(mktemp -d)
+COMMAND = re.compile(ENVIRONMENT.pattern + r"(make(?= |$)|python -m mtlab|python scripts/)")
+
+
+def docs() -> list[tuple[str, str]]:
+    """(where, markdown) of the READMEs, the results' COMMAND.md files and notebook cells."""
+    paths = [ROOT / "README.md", ROOT / "notebooks" / "README.md",
+             *sorted(ROOT.glob("results/*/COMMAND.md"))]  # fmt: skip
+    found = [(path.relative_to(ROOT).as_posix(), path.read_text()) for path in paths]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        found += [(path.name, cell.source) for cell in cells if cell.cell_type == "markdown"]
+    return found
+
+
+def commands_in(text: str) -> list[str]:
+    """Command lines of code blocks (continuations joined) and of inline code spans."""
+    found = []
+    for block in FENCE.findall(text):
+        found += block.replace("\\\n", " ").splitlines()
+    found += re.findall(r"`([^`]+)`", FENCE.sub("", text))
+    return [command for command in (" ".join(c.split()) for c in found) if COMMAND.match(command)]
+
+
+DOCUMENTED = sorted({(where, command) for where, text in docs() for command in commands_in(text)})
+
+
+class Parsed(Exception):
+    """Raised right after a command's parser accepted its arguments: nothing else runs."""
+
+
+def parse_only(monkeypatch, run, argv: list[str]) -> None:
+    """Call the command's main(argv), stopping once argparse has accepted the arguments."""
+    original = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(parser, args=None, namespace=None):
+        original(parser, args, namespace)  # exits 2, with argparse's message, on a bad flag
+        raise Parsed
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
+    with pytest.raises((Parsed, SystemExit)) as stopped:
+        run(argv)
+    if stopped.type is SystemExit:  # --help exits 0 after printing; a bad flag exits 2
+        assert stopped.value.code == 0, f"{argv} is refused by its parser"
+
+
+def script_main(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.main
+
+
+def check_command(monkeypatch, command: str) -> None:
+    words = shlex.split(ENVIRONMENT.sub("", command), comments=True)
+    if words[0] == "make":
+        targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), re.M))
+        unknown = [w for w in words[1:] if "=" not in w and w not in targets]
+        assert not unknown, f"no Makefile target {unknown}"
+    elif words[:3] == ["python", "-m", "mtlab"]:
+        from mtlab.__main__ import main
+
+        parse_only(monkeypatch, main, [w for w in words[3:] if w != "--debug"])
+    elif words[:3] == ["python", "-m", "mtlab.bench"]:
+        from mtlab.bench import main
+
+        parse_only(monkeypatch, main, words[3:])
+    else:
+        script = Path(words[1])
+        assert (ROOT / script).is_file(), f"{script} does not exist"
+        parse_only(monkeypatch, script_main(script.stem), words[2:])
+
+
+@pytest.mark.parametrize("where, command", DOCUMENTED, ids=[f"{w}: {c}" for w, c in DOCUMENTED])
+def test_each_documented_command_works_as_typed(where, command, monkeypatch):
+    check_command(monkeypatch, command)
+
+
+def test_the_readmes_name_commands_of_every_kind():
+    kinds = {COMMAND.match(command).group(1) for _where, command in DOCUMENTED}
+    assert kinds == {"make", "python -m mtlab", "python scripts/"}
+    assert len(DOCUMENTED) >= 50
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "make no-such-target",
+        "python -m mtlab --no-such-flag",
+        "python -m mtlab --seed S",
+        "python -m mtlab further-pretrain --steps 220 first",
+        "python -m mtlab.bench --peer-seed one",
+        "python scripts/no_such_script.py",
+        "python scripts/trainer_rate_spread.py --precision fp16",
+    ],
+)
+def test_a_command_that_would_fail_is_caught(command, monkeypatch):
+    with pytest.raises(AssertionError):
+        check_command(monkeypatch, command)
+
+
+def test_the_mlm_extension_is_a_command_that_parses(monkeypatch):
+    (mlm,) = [e for e in EXTENSIONS.values() if e.mlm]
+    check_command(monkeypatch, mlm.flags.replace("MLM_STEPS", "220"))
