@@ -26,9 +26,9 @@ COMMAND = re.compile(ENVIRONMENT.pattern + r"(make(?= |$)|python -m mtlab|python
 
 
 def docs() -> list[tuple[str, str]]:
-    """(where, markdown) of the READMEs, the results' COMMAND.md files and notebook cells."""
-    paths = [ROOT / "README.md", ROOT / "notebooks" / "README.md",
-             *sorted(ROOT.glob("results/*/COMMAND.md"))]  # fmt: skip
+    """(where, markdown) of the READMEs, the answers, the results' COMMAND.md files, notebook cells."""
+    paths = [ROOT / "README.md", *sorted(ROOT.glob("*/README.md")),
+             *sorted(ROOT.glob("notebooks/answers/*.md")), *sorted(ROOT.glob("results/*/COMMAND.md"))]  # fmt: skip
     found = [(path.relative_to(ROOT).as_posix(), path.read_text()) for path in paths]
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         cells = nbformat.read(path, as_version=4).cells
