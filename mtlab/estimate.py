@@ -2,7 +2,8 @@
 
 `python -m mtlab` prints the estimate before any real work. A throwaway copy of the model
 encodes a few chunks of the run's sentences and trains ten steps of each phase on the
-run's own batches (the first two untimed: they warm the kernels up). That prices encoding
+run's own batches (the first two untimed: they warm the kernels up; the timed ones spread
+over the epoch's short and long steps). That prices encoding
 and a finetune step per character of text, and a pretrain step (heads on cached vectors)
 per step. The run's own counts do the rest: the sentences the feature cache still lacks,
 each phase's steps, how often dev is scored, the dev and test rows to predict. Each phase
@@ -86,31 +87,45 @@ def time_encoding(twin: MultitaskBert, sentences: list[str], chunk: int = 64) ->
 
 def time_steps(twin: MultitaskBert, config: TrainConfig, train_sets: Mapping,
                phase: str) -> tuple[float, int]:  # fmt: skip
-    """Seconds of TIMED steps of the phase on its own first batches (after UNTIMED), and
-    their characters. A step's time varies with its task and its batch's length (0.3 to 2.7 s
-    for a finetune step on a 2-core CPU), so a few steps would not do."""
+    """Seconds of TIMED steps of the phase (after UNTIMED), and their characters.
+
+    A step's time varies with its task and its batch's length (0.3 to 2.7 s for a finetune
+    step on a 2-core CPU). The run's first steps are a lottery: on the course data they priced
+    the finetune at 0.9 to 1.5 times its cost, depending on the seed. So the timed steps are
+    the epoch's own steps at TIMED evenly spaced ranks by characters, short to long.
+    """
     twin.set_mode(phase)
     twin.feature_cache = FeatureCache()
     config = replace(
         config, precision=resolve_precision(config.precision, next(twin.parameters()).device)
     )
     together = tasks_per_step(train_sets, config)
-    stream = training_steps(multitask_batches(train_sets, config, twin), UNTIMED + TIMED, together)
+    epoch = list(training_steps(multitask_batches(train_sets, config, twin), 1, together))
+    by_length = sorted(epoch, key=step_chars)
+    timed = [by_length[(2 * i + 1) * len(epoch) // (2 * TIMED)] for i in range(TIMED)]
     optimizer, scheduler = make_optimizer(twin, config, UNTIMED + TIMED)
     twin.train()
     seconds, chars = 0.0, 0
-    for i in range(UNTIMED + TIMED):
-        batches = next(stream)
-        texts = [s for b in batches.values() for key in ("sentences", "sentences1", "sentences2")
-                 for s in b.get(key, [])]  # fmt: skip
+    for i, batches in enumerate([*epoch[:UNTIMED], *timed]):
         if twin.encoder.frozen:  # pretrain: the vectors come from the cache, not timed here
-            twin.feature_cache.warm(twin.encoder, texts, progress=False)
+            twin.feature_cache.warm(twin.encoder, step_texts(batches), progress=False)
         started = time.perf_counter()
         training_step(twin, batches, optimizer, scheduler, config)
         if i >= UNTIMED:
             seconds += time.perf_counter() - started
-            chars += sum(len(s) for s in texts)
+            chars += step_chars(batches)
     return seconds, chars
+
+
+def step_texts(batches: Mapping) -> list[str]:
+    """Every sentence a step encodes (both sides of each pair)."""
+    return [s for b in batches.values() for key in ("sentences", "sentences1", "sentences2")
+            for s in b.get(key, [])]  # fmt: skip
+
+
+def step_chars(batches: Mapping) -> int:
+    """Characters of text in a step."""
+    return sum(len(s) for s in step_texts(batches))
 
 
 def phase_plan(train_sets: Mapping, config: TrainConfig) -> tuple[int, int, float]:

@@ -12,7 +12,7 @@ from mtlab.estimate import Rates, estimate_run, phase_plan, scorings
 from mtlab.experiment import finetune_defaults, pretrain_defaults
 from mtlab.feature_cache import FeatureCache
 from mtlab.model import TASKS
-from mtlab.training import TrainConfig
+from mtlab.training import TrainConfig, tasks_per_step, training_steps
 
 
 def sample(split: str = "train") -> dict:
@@ -99,3 +99,21 @@ def test_the_cache_names_what_it_still_lacks(tmp_path, tiny_encoder):
     assert cache.missing(tiny_encoder, ["b c", "a", "b c"]) == [("a",), ("b c",)]
     cache.warm(tiny_encoder, ["a"], progress=False)
     assert FeatureCache(tmp_path).missing(tiny_encoder, ["a", "b c"]) == [("b c",)]  # from disk
+
+
+def test_the_timed_steps_spread_over_the_epochs_short_and_long_steps(monkeypatch, tiny_model):
+    sets = sample()
+    config = replace(finetune_defaults(), batch_size=4)
+    seen = []
+    monkeypatch.setattr(estimate, "training_step",
+                        lambda model, batches, *rest: seen.append(estimate.step_chars(batches)))  # fmt: skip
+    estimate.time_steps(tiny_model, config, sets, "finetune")
+    epoch = [estimate.step_chars(step) for step in training_steps(
+        multitask_batches(sets, config, tiny_model), 1, tasks_per_step(sets, config))]  # fmt: skip
+    warm, timed = seen[: estimate.UNTIMED], seen[estimate.UNTIMED :]
+    assert warm == epoch[: estimate.UNTIMED]  # the run's first steps warm the kernels up
+    assert len(timed) == estimate.TIMED and timed == sorted(timed)
+    ranked = sorted(epoch)
+    assert timed[0] <= ranked[len(epoch) // estimate.TIMED]  # among the shortest eighth
+    assert timed[-1] >= ranked[-len(epoch) // estimate.TIMED]  # among the longest eighth
+    assert timed != epoch[estimate.UNTIMED : estimate.UNTIMED + estimate.TIMED]
