@@ -94,24 +94,37 @@ def time_steps(twin: MultitaskBert, config: TrainConfig, train_sets: Mapping,
     the finetune at 0.9 to 1.5 times its cost, depending on the seed. So the timed steps are
     the epoch's own steps at TIMED evenly spaced ranks by characters, short to long.
     """
+    config, epoch = phase_epoch(twin, config, train_sets, phase)
+    by_length = sorted(epoch, key=step_chars)
+    timed = [by_length[(2 * i + 1) * len(epoch) // (2 * TIMED)] for i in range(TIMED)]
+    return time_training(twin, config, [*epoch[:UNTIMED], *timed], UNTIMED)
+
+
+def phase_epoch(twin: MultitaskBert, config: TrainConfig, train_sets: Mapping,
+                phase: str) -> tuple[TrainConfig, list[dict]]:  # fmt: skip
+    """Set the twin up for the phase (an empty in-memory cache); return the config with its
+    precision resolved as `train` resolves it, and one epoch's steps in the run's order."""
     twin.set_mode(phase)
     twin.feature_cache = FeatureCache()
     config = replace(
         config, precision=resolve_precision(config.precision, next(twin.parameters()).device)
     )
     together = tasks_per_step(train_sets, config)
-    epoch = list(training_steps(multitask_batches(train_sets, config, twin), 1, together))
-    by_length = sorted(epoch, key=step_chars)
-    timed = [by_length[(2 * i + 1) * len(epoch) // (2 * TIMED)] for i in range(TIMED)]
-    optimizer, scheduler = make_optimizer(twin, config, UNTIMED + TIMED)
+    return config, list(training_steps(multitask_batches(train_sets, config, twin), 1, together))
+
+
+def time_training(twin: MultitaskBert, config: TrainConfig, steps: list[dict],
+                  untimed: int) -> tuple[float, int]:  # fmt: skip
+    """Train the twin on `steps` in order: seconds and characters of all but the first `untimed`."""
+    optimizer, scheduler = make_optimizer(twin, config, len(steps))
     twin.train()
     seconds, chars = 0.0, 0
-    for i, batches in enumerate([*epoch[:UNTIMED], *timed]):
+    for i, batches in enumerate(steps):
         if twin.encoder.frozen:  # pretrain: the vectors come from the cache, not timed here
             twin.feature_cache.warm(twin.encoder, step_texts(batches), progress=False)
         started = time.perf_counter()
         training_step(twin, batches, optimizer, scheduler, config)
-        if i >= UNTIMED:
+        if i >= untimed:
             seconds += time.perf_counter() - started
             chars += step_chars(batches)
     return seconds, chars

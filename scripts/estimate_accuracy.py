@@ -14,48 +14,28 @@ import argparse
 import copy
 import json
 import statistics
-import time
 from dataclasses import replace
 from pathlib import Path
 
 from mtlab import TASKS, MultitaskBert, load_dataset
-from mtlab.batching import multitask_batches
 from mtlab.data import resolve_data_dir
-from mtlab.estimate import TIMED, UNTIMED, measure_rates, phase_plan, step_chars
+from mtlab.estimate import (
+    TIMED,
+    UNTIMED,
+    measure_rates,
+    phase_epoch,
+    phase_plan,
+    time_training,
+)
 from mtlab.experiment import finetune_defaults
-from mtlab.feature_cache import FeatureCache
-from mtlab.hardware import describe_cpu, resolve_precision
-from mtlab.optimizer import make_optimizer
-from mtlab.training import TrainConfig, tasks_per_step, training_step, training_steps
+from mtlab.hardware import describe_cpu
+from mtlab.training import TrainConfig
 
 
 def fresh_epoch(base: MultitaskBert, config: TrainConfig, train_sets: dict):
-    """A copy of the model in finetune mode, its resolved config, and one epoch's steps."""
-    model = copy.deepcopy(base).set_mode("finetune")
-    model.feature_cache = FeatureCache()
-    config = replace(
-        config, precision=resolve_precision(config.precision, next(model.parameters()).device)
-    )
-    together = tasks_per_step(train_sets, config)
-    return (
-        model,
-        config,
-        list(training_steps(multitask_batches(train_sets, config, model), 1, together)),
-    )
-
-
-def timed(model, config, steps: list, untimed: int) -> tuple[float, int]:
-    """Seconds and characters of `steps` after the first `untimed`, trained in order."""
-    optimizer, scheduler = make_optimizer(model, config, len(steps))
-    model.train()
-    seconds, chars = 0.0, 0
-    for i, batches in enumerate(steps):
-        started = time.perf_counter()
-        training_step(model, batches, optimizer, scheduler, config)
-        if i >= untimed:
-            seconds += time.perf_counter() - started
-            chars += step_chars(batches)
-    return seconds, chars
+    """A copy of the model set up for finetuning, its resolved config, one epoch's steps."""
+    model = copy.deepcopy(base)
+    return model, *phase_epoch(model, config, train_sets, "finetune")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -75,13 +55,13 @@ def main(argv: list[str] | None = None) -> dict:
     estimate, first_steps = [], []
     for repeat in range(args.repeats):
         model, resolved, epoch = fresh_epoch(base, config, train_sets)
-        seconds, chars = timed(model, resolved, epoch[: UNTIMED + TIMED], UNTIMED)
+        seconds, chars = time_training(model, resolved, epoch[: UNTIMED + TIMED], UNTIMED)
         first_steps.append(per_step * seconds / chars)
         estimate.append(per_step * measure_rates(base, {"finetune": (config, train_sets)}).finetune)
         print(f"repeat {repeat}: s/step priced by the first steps {first_steps[-1]:.3f}, "
               f"by mtlab.estimate {estimate[-1]:.3f}", flush=True)  # fmt: skip
     model, resolved, epoch = fresh_epoch(base, config, train_sets)
-    seconds, _chars = timed(model, resolved, epoch, 0)
+    seconds, _chars = time_training(model, resolved, epoch, 0)
     real = seconds / len(epoch)
     results = {
         "machine": describe_cpu(),
