@@ -78,8 +78,15 @@ CHOICES = {
 }
 PHASES = ("pretrain", "finetune")
 # Errors whose message already says what is wrong and where: shown as one line, no traceback.
-MTLAB_ERRORS = (DataFormatError, ModelNotFoundError, CheckpointError, TaskLossError,
-                NothingToTrainError, FloatingPointError, ValueError)  # fmt: skip
+MTLAB_ERRORS = (
+    DataFormatError,
+    ModelNotFoundError,
+    CheckpointError,
+    TaskLossError,
+    NothingToTrainError,
+    FloatingPointError,
+    ValueError,
+)
 # every other number must be > 0
 ALLOW_ZERO = {"weight_decay", "warmup", "seed", "smart", "mnrl_weight"}
 
@@ -105,12 +112,18 @@ def number(kind: type, name: str):
 def add_option(parser, flag: str, field: dataclasses.Field, default, help_text: str) -> None:
     """One --flag for a dataclass field, typed and checked by the field's type."""
     if field.type == "bool":
-        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
-                            help=help_text)  # fmt: skip
+        parser.add_argument(
+            flag, action=argparse.BooleanOptionalAction, default=default, help=help_text
+        )
         return
     kind = {"int": int, "float": float}.get(str(field.type).split(" ")[0], str)
-    parser.add_argument(flag, type=kind if kind is str else number(kind, field.name),
-                        choices=CHOICES.get(field.name), default=default, help=help_text)  # fmt: skip
+    parser.add_argument(
+        flag,
+        type=kind if kind is str else number(kind, field.name),
+        choices=CHOICES.get(field.name),
+        default=default,
+        help=help_text,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,17 +139,27 @@ def build_parser() -> argparse.ArgumentParser:
         if field.name in PHASES:
             continue
         default = getattr(lab, field.name)
-        add_option(parser, "--" + field.name.replace("_", "-"), field, default,
-                   f"{HELP.get(field.name, '')} (default: {default})")  # fmt: skip
+        add_option(
+            parser,
+            "--" + field.name.replace("_", "-"),
+            field,
+            default,
+            f"{HELP.get(field.name, '')} (default: {default})",
+        )
     training = parser.add_argument_group(
         "training", "--NAME sets both phases; --pretrain-NAME and --finetune-NAME set one"
     )
     for field in dataclasses.fields(TrainConfig):
         flag = field.name.replace("_", "-")
         defaults = {phase: getattr(getattr(lab, phase), field.name) for phase in PHASES}
-        add_option(training, f"--{flag}", field, None,
-                   f"{HELP[field.name]} (default: pretrain {defaults['pretrain']}, "
-                   f"finetune {defaults['finetune']})")  # fmt: skip
+        add_option(
+            training,
+            f"--{flag}",
+            field,
+            None,
+            f"{HELP[field.name]} (default: pretrain {defaults['pretrain']}, "
+            f"finetune {defaults['finetune']})",
+        )
         for phase in PHASES:
             add_option(training, f"--{phase}-{flag}", field, None, argparse.SUPPRESS)
     return parser
@@ -145,8 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: list[str] | None = None) -> LabConfig:
     """The LabConfig the command line asks for: phase flags over shared ones over defaults."""
     args = vars(build_parser().parse_args(argv))
-    config = LabConfig(**{f.name: args[f.name] for f in dataclasses.fields(LabConfig)
-                          if f.name not in PHASES})  # fmt: skip
+    config = LabConfig(
+        **{f.name: args[f.name] for f in dataclasses.fields(LabConfig) if f.name not in PHASES}
+    )
     for phase in PHASES:
         changes = {}
         for field in dataclasses.fields(TrainConfig):
@@ -178,8 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = run_lab(config)
     except KeyboardInterrupt:
-        print(f"stopped. Continue with: python -m mtlab --resume --output-dir {config.output_dir}"
-              " (and the same options)", file=sys.stderr)  # fmt: skip
+        print(
+            f"stopped. Continue with: python -m mtlab --resume --output-dir {config.output_dir}"
+            " (and the same options)",
+            file=sys.stderr,
+        )
         return 130
     except MTLAB_ERRORS as error:
         if debug:
@@ -192,8 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     table = comparison_table(results["metrics"])
     print()
     print(table.round(3).to_string())
-    print(f"\nin {results['seconds']['total']:.0f} s, wrote to {config.output_dir}/: "
-          + ", ".join(results["written"]))  # fmt: skip
+    print(
+        f"\nin {results['seconds']['total']:.0f} s, wrote to {config.output_dir}/: "
+        + ", ".join(results["written"])
+    )
     return 0
 
 

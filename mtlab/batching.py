@@ -119,8 +119,10 @@ def make_loader(
         if lengths is None:
             lengths = [text_length(example) for example in dataset]
         elif len(lengths) != len(dataset):
-            raise ValueError(f"lengths has {len(lengths)} entries for a dataset of {len(dataset)} "
-                             "examples: give one length per example")  # fmt: skip
+            raise ValueError(
+                f"lengths has {len(lengths)} entries for a dataset of {len(dataset)} "
+                "examples: give one length per example"
+            )
         sampler = LengthBuckets(lengths, batch_size, seed)
         # A generator of its own, so that starting an epoch never draws from the global RNG.
         generator = torch.Generator().manual_seed(seed)
@@ -165,8 +167,11 @@ class MultitaskBatches:
         sizes = [len(self.loaders[task]) for task in tasks]
         if self.schedule in ("annealed", "sqrt"):
             steps = len(self)
-            alphas = ([1 - (1 - ANNEAL_TO) * t / max(1, steps - 1) for t in range(steps)]
-                      if self.schedule == "annealed" else [0.5] * steps)  # fmt: skip
+            alphas = (
+                [1 - (1 - ANNEAL_TO) * t / max(1, steps - 1) for t in range(steps)]
+                if self.schedule == "annealed"
+                else [0.5] * steps
+            )
             return [self.rng.choices(tasks, [n**a for n in sizes])[0] for a in alphas]
         order = [task for task, n in zip(tasks, sizes) for _ in range(n)]
         self.rng.shuffle(order)
@@ -196,8 +201,14 @@ def multitask_batches(
         return model.example_lengths(task, dataset) if model is not None and config.bucket else None
 
     loaders = {
-        task: make_loader(ds, config.batch_size, shuffle=True, seed=config.seed + i,
-                          bucket=config.bucket, lengths=lengths(task, ds))
+        task: make_loader(
+            ds,
+            config.batch_size,
+            shuffle=True,
+            seed=config.seed + i,
+            bucket=config.bucket,
+            lengths=lengths(task, ds),
+        )
         for i, (task, ds) in enumerate(train_sets.items())
-    }  # fmt: skip
+    }
     return MultitaskBatches(loaders, config.schedule, seed=config.seed)

@@ -101,8 +101,13 @@ def naive_finetune(model: MultitaskBert, dataset, steps: int, batch_size: int) -
     for step, batch in enumerate(loader):
         if step == steps:
             break
-        inputs = tokenizer(batch["sentences"], padding="max_length", truncation=True,
-                           max_length=encoder.max_length, return_tensors="pt")  # fmt: skip
+        inputs = tokenizer(
+            batch["sentences"],
+            padding="max_length",
+            truncation=True,
+            max_length=encoder.max_length,
+            return_tensors="pt",
+        )
         loss = head.loss(head(encoder(**inputs)), batch["labels"])
         optimizer.zero_grad()
         loss.backward()
@@ -116,8 +121,9 @@ def mtlab_finetune(
 ) -> tuple[float, int]:
     """mtlab's train() on SST: tokenized once, padded per batch."""
     model.set_mode("finetune")
-    config = TrainConfig(epochs=1, batch_size=batch_size, lr=2e-5, max_steps=steps,
-                         precision=precision)  # fmt: skip
+    config = TrainConfig(
+        epochs=1, batch_size=batch_size, lr=2e-5, max_steps=steps, precision=precision
+    )
     started = time.perf_counter()
     train(model, {"sst": dataset}, config, progress=False)
     return time.perf_counter() - started, steps * batch_size
@@ -132,10 +138,12 @@ def naive_rows(sets, dev, args) -> tuple[list, MultitaskBert, Subset]:
         warm_s, warm_scores = time_pretrain(
             sets, dev, args.epochs, 0, cached=True, cache_dir=Path(cache_dir)
         )
-    rows.append(("pretrain s: encoder every step vs cache (cold)", naive_s, cold_s,
-                 naive_s / cold_s))  # fmt: skip
-    rows.append(("pretrain s: encoder every step vs disk cache (warm)", naive_s, warm_s,
-                 naive_s / warm_s))  # fmt: skip
+    rows.append(
+        ("pretrain s: encoder every step vs cache (cold)", naive_s, cold_s, naive_s / cold_s)
+    )
+    rows.append(
+        ("pretrain s: encoder every step vs disk cache (warm)", naive_s, warm_s, naive_s / warm_s)
+    )
     for task in TASKS:
         rows.append((f"  after pretrain: {task} dev", naive_scores[task], warm_scores[task], None))
 
@@ -147,53 +155,105 @@ def naive_rows(sets, dev, args) -> tuple[list, MultitaskBert, Subset]:
     naive_rate, ours_rate = naive_n / naive_t, ours_n / ours_t
     rows.append(("finetune sentences/s (SST)", naive_rate, ours_rate, ours_rate / naive_rate))
     bf16_t, bf16_n = mtlab_finetune(model, sst, args.steps, args.batch_size, precision="bf16")
-    rows.append(("  finetune sentences/s: mtlab fp32 vs --precision bf16", ours_rate,
-                 bf16_n / bf16_t, bf16_n / bf16_t / ours_rate))  # fmt: skip
+    rows.append(
+        (
+            "  finetune sentences/s: mtlab fp32 vs --precision bf16",
+            ours_rate,
+            bf16_n / bf16_t,
+            bf16_n / bf16_t / ours_rate,
+        )
+    )
 
     lengths = [len(model.encoder.tokenize([e["sentence"]])["input_ids"][0]) for e in sst]
     seq = sum(lengths) / len(lengths)
     achieved = ours_rate * seq * training_flops_per_token(model, seq)
     peak = matmul_flops()
-    rows.append(("training GFLOP/s vs matmul GFLOP/s (MFU)", peak / 1e9, achieved / 1e9,
-                 achieved / peak))  # fmt: skip
+    rows.append(
+        ("training GFLOP/s vs matmul GFLOP/s (MFU)", peak / 1e9, achieved / 1e9, achieved / peak)
+    )
     if has_fast_bf16(torch.device("cpu")):  # MFU at the same precision: bf16 against bf16
         achieved_bf16 = bf16_n / bf16_t * seq * training_flops_per_token(model, seq)
         peak_bf16 = matmul_flops(dtype=torch.bfloat16)
-        rows.append(("  bf16: training GFLOP/s vs bf16 matmul GFLOP/s (MFU)", peak_bf16 / 1e9,
-                     achieved_bf16 / 1e9, achieved_bf16 / peak_bf16))  # fmt: skip
+        rows.append(
+            (
+                "  bf16: training GFLOP/s vs bf16 matmul GFLOP/s (MFU)",
+                peak_bf16 / 1e9,
+                achieved_bf16 / 1e9,
+                achieved_bf16 / peak_bf16,
+            )
+        )
     hidden = model.encoder.hidden_size
     at_shape = matmul_flops(args.batch_size * round(seq), hidden, 4 * hidden)
-    rows.append((f"  matmul GFLOP/s: 1024^3 vs the model's ({args.batch_size}x{round(seq)}) "
-                 f"x {hidden} x {4 * hidden}", peak / 1e9, at_shape / 1e9, at_shape / peak))  # fmt: skip
+    rows.append(
+        (
+            f"  matmul GFLOP/s: 1024^3 vs the model's ({args.batch_size}x{round(seq)}) "
+            f"x {hidden} x {4 * hidden}",
+            peak / 1e9,
+            at_shape / 1e9,
+            at_shape / peak,
+        )
+    )
     return rows, model, sst
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m mtlab.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m mtlab.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--rows", type=int, default=600, help="training rows per task")
     parser.add_argument("--epochs", type=int, default=10, help="pretrain epochs (the lab's: 10)")
     parser.add_argument("--steps", type=int, default=20, help="finetune steps per loop")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--dev-rows", type=int, default=300, help="dev rows per task")
-    parser.add_argument("--extensions", action="store_true",
-                        help="also time each finetune extension per batch against the defaults")  # fmt: skip
-    parser.add_argument("--speed-options", action="store_true",
-                        help="also time finetuning with dropout off and under torch.compile")  # fmt: skip
+    parser.add_argument(
+        "--extensions",
+        action="store_true",
+        help="also time each finetune extension per batch against the defaults",
+    )
+    parser.add_argument(
+        "--speed-options",
+        action="store_true",
+        help="also time finetuning with dropout off and under torch.compile",
+    )
     peers = parser.add_argument_group("peers (mtlab.peers; pip install -r requirements-peers.txt)")
-    peers.add_argument("--peers", action="store_true",
-                       help="also run transformers' Trainer and sentence-transformers")  # fmt: skip
+    peers.add_argument(
+        "--peers",
+        action="store_true",
+        help="also run transformers' Trainer and sentence-transformers",
+    )
     peers.add_argument("--peers-only", action="store_true", help="--peers without the naive loops")
-    peers.add_argument("--untimed-steps", type=int, default=3,
-                       help="steps before the --steps that are timed (default 3)")  # fmt: skip
-    peers.add_argument("--peer-minutes", type=float, default=1.0,
-                       help="wall time of the equal-time runs (mtlab multitask, each peer)")  # fmt: skip
-    peers.add_argument("--peer-rows", type=int, default=None,
-                       help="training rows per task in the equal-time runs (default: all)")  # fmt: skip
-    peers.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
-                       help="of mtlab and the peers in the peer rows")  # fmt: skip
-    peers.add_argument("--peer-seed", type=int, default=0,
-                       help="training seed of every contestant in the peer rows (same rows)")  # fmt: skip
+    peers.add_argument(
+        "--untimed-steps",
+        type=int,
+        default=3,
+        help="steps before the --steps that are timed (default 3)",
+    )
+    peers.add_argument(
+        "--peer-minutes",
+        type=float,
+        default=1.0,
+        help="wall time of the equal-time runs (mtlab multitask, each peer)",
+    )
+    peers.add_argument(
+        "--peer-rows",
+        type=int,
+        default=None,
+        help="training rows per task in the equal-time runs (default: all)",
+    )
+    peers.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="of mtlab and the peers in the peer rows",
+    )
+    peers.add_argument(
+        "--peer-seed",
+        type=int,
+        default=0,
+        help="training seed of every contestant in the peer rows (same rows)",
+    )
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--json", type=Path, help="also write the table and runs to this file")
     args = parser.parse_args(argv)
@@ -225,22 +285,31 @@ def main(argv: list[str] | None = None) -> None:
     if args.peers or args.peers_only:
         from mtlab.peers import PeerConfig
 
-        config = PeerConfig(steps=args.steps, untimed_steps=args.untimed_steps,
-                            batch_size=args.batch_size, precision=args.precision,
-                            seed=args.peer_seed).check()  # fmt: skip
+        config = PeerConfig(
+            steps=args.steps,
+            untimed_steps=args.untimed_steps,
+            batch_size=args.batch_size,
+            precision=args.precision,
+            seed=args.peer_seed,
+        ).check()
         rows_needed = config.max_steps * config.batch_size  # one epoch of exactly these steps
         same_steps = {t: random_subset(train_sets[t], rows_needed) for t in TASKS}
         equal_time = {t: random_subset(train_sets[t], args.peer_rows) for t in TASKS}
-        peer_table, runs = peer_comparison(same_steps, equal_time, dev, config,
-                                           args.peer_minutes * 60)  # fmt: skip
+        peer_table, runs = peer_comparison(
+            same_steps, equal_time, dev, config, args.peer_minutes * 60
+        )
         rows += peer_table
-        described += (f" (naive loops), peers {rows_needed} (same steps) and "
-                      f"{args.peer_rows or 'all'} (equal time)")  # fmt: skip
+        described += (
+            f" (naive loops), peers {rows_needed} (same steps) and "
+            f"{args.peer_rows or 'all'} (equal time)"
+        )
 
     table = pd.DataFrame(rows, columns=["figure", "baseline", "mtlab", "ratio"])
     print(f"machine: {describe_cpu()}; torch {torch.__version__}")
-    print(f"data: {source.reason}; {described}, {args.dev_rows} dev rows; "
-          f"torch threads {torch.get_num_threads()}")  # fmt: skip
+    print(
+        f"data: {source.reason}; {described}, {args.dev_rows} dev rows; "
+        f"torch threads {torch.get_num_threads()}"
+    )
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     if runs:
         print(f"\npeer rows: baseline = the peer; precision {args.precision}; the runs:")
@@ -250,15 +319,18 @@ def main(argv: list[str] | None = None) -> None:
     print(f"wall time so far: {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        report = {"date": datetime.now().astimezone().isoformat(timespec="seconds"),
-                  "seconds_until_table": round(time.perf_counter() - started, 1),
-                  "machine": describe_cpu(), "torch": torch.__version__, "data": source.reason,
-                  "torch_threads": torch.get_num_threads(),
-                  "arguments": {k: str(v) if isinstance(v, Path) else v
-                                for k, v in vars(args).items()},
-                  "table": table.astype(object).where(table.notna(), None).to_dict("records"),
-                  "constant_guess": constant_guess(dev),
-                  "runs": {name: asdict(run) for name, run in runs.items()}}  # fmt: skip
+        report = {
+            "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "seconds_until_table": round(time.perf_counter() - started, 1),
+            "machine": describe_cpu(),
+            "torch": torch.__version__,
+            "data": source.reason,
+            "torch_threads": torch.get_num_threads(),
+            "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "table": table.astype(object).where(table.notna(), None).to_dict("records"),
+            "constant_guess": constant_guess(dev),
+            "runs": {name: asdict(run) for name, run in runs.items()},
+        }
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     if not args.peers_only:
         print_step_profile(model, sst, args)

@@ -21,27 +21,57 @@ from mtlab.training import set_seed, train
 TIMED = ("cosent", "mnrl", "llrd+head_lr", "smart", "sum", "pcgrad", "upgrad", "bf16")
 
 
-def seconds_per_batch(train_sets: dict, heads: dict, options: dict, steps: int, *,
-                      untimed: int = 2, seed: int = 0, encoder: str | None = None) -> float:  # fmt: skip
+def seconds_per_batch(
+    train_sets: dict,
+    heads: dict,
+    options: dict,
+    steps: int,
+    *,
+    untimed: int = 2,
+    seed: int = 0,
+    encoder: str | None = None,
+) -> float:
     """Mean seconds per training batch over `steps` timed steps, after `untimed` ones."""
     set_seed(seed)
     model = MultitaskBert.from_pretrained(encoder, **heads).set_mode("finetune")
     ends: list[float] = []
     # epochs: enough that max_steps, not the end of the data, ends the run (a step >= a batch)
-    config = replace(finetune_defaults(), seed=seed, epochs=untimed + steps, max_steps=untimed + steps,
-                     log_every=1, eval_every=None, checkpoint_every=None,
-                     **{"precision": "fp32", **options})  # fmt: skip
-    train(model, train_sets, config, progress=False,
-          on_log=lambda _history: ends.append(time.perf_counter()))  # fmt: skip
+    config = replace(
+        finetune_defaults(),
+        seed=seed,
+        epochs=untimed + steps,
+        max_steps=untimed + steps,
+        log_every=1,
+        eval_every=None,
+        checkpoint_every=None,
+        **{"precision": "fp32", **options},
+    )
+    train(
+        model,
+        train_sets,
+        config,
+        progress=False,
+        on_log=lambda _history: ends.append(time.perf_counter()),
+    )
     batches_per_step = len(TASKS) if options.get("surgery") else 1
     return (ends[-1] - ends[untimed - 1]) / (len(ends) - untimed) / batches_per_step
 
 
 def extension_rows(train_sets: dict, steps: int, encoder: str | None = None) -> list[tuple]:
     """Bench rows (figure, defaults, option, option / defaults) in seconds per batch."""
-    times = {name: seconds_per_batch(train_sets, EXTENSIONS[name].heads, EXTENSIONS[name].train,
-                                     steps, encoder=encoder)
-             for name in ("defaults", *TIMED)}  # fmt: skip
+    times = {
+        name: seconds_per_batch(
+            train_sets, EXTENSIONS[name].heads, EXTENSIONS[name].train, steps, encoder=encoder
+        )
+        for name in ("defaults", *TIMED)
+    }
     base = times.pop("defaults")
-    return [(f"  s per finetune batch: defaults vs {EXTENSIONS[name].flags}", base, seconds,
-             seconds / base) for name, seconds in times.items()]  # fmt: skip
+    return [
+        (
+            f"  s per finetune batch: defaults vs {EXTENSIONS[name].flags}",
+            base,
+            seconds,
+            seconds / base,
+        )
+        for name, seconds in times.items()
+    ]

@@ -36,22 +36,36 @@ def mtlab_run(train_sets: dict, dev_sets: dict, config, **heads):
     set_seed(config.seed)
     model = MultitaskBert.from_pretrained(config.model_path, **heads).set_mode("finetune")
     budget = config.budget_seconds / 60 if config.budget_seconds else None
-    settings = TrainConfig(batch_size=config.batch_size, lr=config.lr, max_steps=config.max_steps,
-                           precision=config.precision, seed=config.seed, log_every=1,
-                           budget_minutes=budget)  # fmt: skip
+    settings = TrainConfig(
+        batch_size=config.batch_size,
+        lr=config.lr,
+        max_steps=config.max_steps,
+        precision=config.precision,
+        seed=config.seed,
+        log_every=1,
+        budget_minutes=budget,
+    )
     per_epoch = len(multitask_batches(train_sets, settings))
     settings = replace(settings, epochs=math.ceil(config.max_steps / per_epoch))
     clock = StepClock(config.untimed_steps)
     train(model, train_sets, settings, progress=False, on_log=lambda _history: clock.tick())
     seconds = time.perf_counter() - clock.started
     notes = {task: model.head_config()[task] for task in train_sets}  # the heads trained
-    scores = {task: scored(task, run_model(model, task, dev_set), notes)
-              for task, dev_set in dev_sets.items()}  # fmt: skip
+    scores = {
+        task: scored(task, run_model(model, task, dev_set), notes)
+        for task, dev_set in dev_sets.items()
+    }
     return PeerRun(
-        peer="mtlab", tasks=tuple(train_sets), scores=scores, steps=len(clock.ends),
-        seconds=seconds, examples_per_second=clock.examples_per_second(settings.batch_size),
-        batch_size=settings.batch_size, model_path=config.folder, notes=notes,
-    )  # fmt: skip
+        peer="mtlab",
+        tasks=tuple(train_sets),
+        scores=scores,
+        steps=len(clock.ends),
+        seconds=seconds,
+        examples_per_second=clock.examples_per_second(settings.batch_size),
+        batch_size=settings.batch_size,
+        model_path=config.folder,
+        notes=notes,
+    )
 
 
 def _ratio(top: float, bottom: float) -> float:
@@ -75,8 +89,11 @@ def padding(train_set, folder: str, batch_size: int, seed: int = 0) -> tuple[flo
     def slots_per_token(batches) -> float:
         return sum(len(b) * max(lengths[i] for i in b) for b in batches) / sum(lengths)
 
-    order = list(LengthGroupedSampler(batch_size, lengths=lengths,
-                                      generator=torch.Generator().manual_seed(seed)))  # fmt: skip
+    order = list(
+        LengthGroupedSampler(
+            batch_size, lengths=lengths, generator=torch.Generator().manual_seed(seed)
+        )
+    )
     theirs = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     ours = list(LengthBuckets(lengths, batch_size, seed))
     return slots_per_token(theirs), slots_per_token(ours)
@@ -105,25 +122,33 @@ def peer_comparison(same_steps: dict, equal_time: dict, dev: dict, config, budge
         "mtlab sst": mtlab_run(*one("sst"), config),
         "Trainer quora": peers.trainer_finetune("quora", same_steps["quora"], dev["quora"], config),
         "mtlab quora cross": mtlab_run(*one("quora"), config, paraphrase="cross"),
-        "ST sts": peers.sentence_transformers_finetune("sts", same_steps["sts"], dev["sts"], config),
+        "ST sts": peers.sentence_transformers_finetune(
+            "sts", same_steps["sts"], dev["sts"], config
+        ),
         "mtlab sts": mtlab_run(*one("sts"), config),
-        "ST quora": peers.sentence_transformers_finetune("quora", same_steps["quora"], dev["quora"],
-                                                         config),
+        "ST quora": peers.sentence_transformers_finetune(
+            "quora", same_steps["quora"], dev["quora"], config
+        ),
         "mtlab quora": mtlab_run(*one("quora"), config),
-    }  # fmt: skip
+    }
 
     def within_budget(step_seconds: float):
         steps = max(1, int(PLAN_MARGIN * budget_seconds / step_seconds))
-        return replace(config, untimed_steps=min(config.untimed_steps, steps - 1),
-                       steps=steps - min(config.untimed_steps, steps - 1),
-                       budget_seconds=budget_seconds)  # fmt: skip
+        return replace(
+            config,
+            untimed_steps=min(config.untimed_steps, steps - 1),
+            steps=steps - min(config.untimed_steps, steps - 1),
+            budget_seconds=budget_seconds,
+        )
 
     multitask_step = sum(seconds_per_step(runs[f"mtlab {t}"]) for t in TASKS) / len(TASKS)
     runs["mtlab multitask"] = mtlab_run(equal_time, dev, within_budget(multitask_step))
-    for name, task, finetune in (("Trainer", "sst", peers.trainer_finetune),
-                                 ("Trainer", "quora", peers.trainer_finetune),
-                                 ("ST", "sts", peers.sentence_transformers_finetune),
-                                 ("ST", "quora", peers.sentence_transformers_finetune)):  # fmt: skip
+    for name, task, finetune in (
+        ("Trainer", "sst", peers.trainer_finetune),
+        ("Trainer", "quora", peers.trainer_finetune),
+        ("ST", "sts", peers.sentence_transformers_finetune),
+        ("ST", "quora", peers.sentence_transformers_finetune),
+    ):
         budget = within_budget(seconds_per_step(runs[f"{name} {task}"]))
         runs[f"{name} {task} alone"] = finetune(task, equal_time[task], dev[task], budget)
 
@@ -131,37 +156,91 @@ def peer_comparison(same_steps: dict, equal_time: dict, dev: dict, config, budge
     multitask, minutes = r["mtlab multitask"].scores, budget_seconds / 60
     rate, seconds, dev_score = "rate", "seconds", "score"  # what each row compares
     rows = [
-        (f"Trainer vs mtlab: SST sentences/s ({config.untimed_steps} untimed + {config.steps} "
-         "timed steps)", rate, r["Trainer sst"].examples_per_second,
-         r["mtlab sst"].examples_per_second),
-        (f"  SST dev accuracy {after}", dev_score, r["Trainer sst"].scores["sst"],
-         r["mtlab sst"].scores["sst"]),
-        (f"Trainer cross-encoder vs mtlab cross head: Quora training s, {config.max_steps} steps",
-         seconds, r["Trainer quora"].seconds, r["mtlab quora cross"].seconds),
-        (f"  Quora dev accuracy {after}", dev_score, r["Trainer quora"].scores["quora"],
-         r["mtlab quora cross"].scores["quora"]),
-        (f"sentence-transformers CoSENT vs mtlab: STS training s, {config.max_steps} steps",
-         seconds, r["ST sts"].seconds, r["mtlab sts"].seconds),
-        (f"  STS dev Pearson r {after}", dev_score, r["ST sts"].scores["sts"],
-         r["mtlab sts"].scores["sts"]),
-        (f"sentence-transformers OnlineContrastive vs mtlab: Quora training s, "
-         f"{config.max_steps} steps", seconds, r["ST quora"].seconds, r["mtlab quora"].seconds),
-        (f"  Quora dev accuracy {after} (threshold from train)", dev_score,
-         r["ST quora"].scores["quora"], r["mtlab quora"].scores["quora"]),
-        (f"equal time ({minutes:g} min): SST dev, Trainer alone vs mtlab multitask", dev_score,
-         r["Trainer sst alone"].scores["sst"], multitask["sst"]),
-        ("  Quora dev, Trainer cross-encoder alone vs mtlab multitask", dev_score,
-         r["Trainer quora alone"].scores["quora"], multitask["quora"]),
-        ("  Quora dev, sentence-transformers alone vs mtlab multitask", dev_score,
-         r["ST quora alone"].scores["quora"], multitask["quora"]),
-        ("  STS dev, sentence-transformers alone vs mtlab multitask", dev_score,
-         r["ST sts alone"].scores["sts"], multitask["sts"]),
-        ("padded / real tokens of the SST rows' batches: Trainer vs mtlab (both by tokens)",
-         seconds, *padding(same_steps["sst"], config.folder, config.batch_size)),
-    ]  # fmt: skip
+        (
+            f"Trainer vs mtlab: SST sentences/s ({config.untimed_steps} untimed + {config.steps} "
+            "timed steps)",
+            rate,
+            r["Trainer sst"].examples_per_second,
+            r["mtlab sst"].examples_per_second,
+        ),
+        (
+            f"  SST dev accuracy {after}",
+            dev_score,
+            r["Trainer sst"].scores["sst"],
+            r["mtlab sst"].scores["sst"],
+        ),
+        (
+            f"Trainer cross-encoder vs mtlab cross head: Quora training s, {config.max_steps} steps",
+            seconds,
+            r["Trainer quora"].seconds,
+            r["mtlab quora cross"].seconds,
+        ),
+        (
+            f"  Quora dev accuracy {after}",
+            dev_score,
+            r["Trainer quora"].scores["quora"],
+            r["mtlab quora cross"].scores["quora"],
+        ),
+        (
+            f"sentence-transformers CoSENT vs mtlab: STS training s, {config.max_steps} steps",
+            seconds,
+            r["ST sts"].seconds,
+            r["mtlab sts"].seconds,
+        ),
+        (
+            f"  STS dev Pearson r {after}",
+            dev_score,
+            r["ST sts"].scores["sts"],
+            r["mtlab sts"].scores["sts"],
+        ),
+        (
+            f"sentence-transformers OnlineContrastive vs mtlab: Quora training s, "
+            f"{config.max_steps} steps",
+            seconds,
+            r["ST quora"].seconds,
+            r["mtlab quora"].seconds,
+        ),
+        (
+            f"  Quora dev accuracy {after} (threshold from train)",
+            dev_score,
+            r["ST quora"].scores["quora"],
+            r["mtlab quora"].scores["quora"],
+        ),
+        (
+            f"equal time ({minutes:g} min): SST dev, Trainer alone vs mtlab multitask",
+            dev_score,
+            r["Trainer sst alone"].scores["sst"],
+            multitask["sst"],
+        ),
+        (
+            "  Quora dev, Trainer cross-encoder alone vs mtlab multitask",
+            dev_score,
+            r["Trainer quora alone"].scores["quora"],
+            multitask["quora"],
+        ),
+        (
+            "  Quora dev, sentence-transformers alone vs mtlab multitask",
+            dev_score,
+            r["ST quora alone"].scores["quora"],
+            multitask["quora"],
+        ),
+        (
+            "  STS dev, sentence-transformers alone vs mtlab multitask",
+            dev_score,
+            r["ST sts alone"].scores["sts"],
+            multitask["sts"],
+        ),
+        (
+            "padded / real tokens of the SST rows' batches: Trainer vs mtlab (both by tokens)",
+            seconds,
+            *padding(same_steps["sst"], config.folder, config.batch_size),
+        ),
+    ]
     # seconds and padding: how many times less mtlab does; rates and scores: mtlab's over the peer's
-    table = [(figure, peer, ours, _ratio(peer, ours) if kind == seconds else _ratio(ours, peer))
-             for figure, kind, peer, ours in rows]  # fmt: skip
+    table = [
+        (figure, peer, ours, _ratio(peer, ours) if kind == seconds else _ratio(ours, peer))
+        for figure, kind, peer, ours in rows
+    ]
     return table, runs
 
 
@@ -179,8 +258,11 @@ def describe_runs(runs: dict) -> str:
     """One line per run: steps, seconds, rate, and what the peer chose (loss, threshold)."""
     lines = []
     for name, run in runs.items():
-        notes = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-                          for k, v in run.notes.items())  # fmt: skip
-        lines.append(f"  {name:20} {run.steps:4} steps {run.seconds:7.1f} s "
-                     f"{run.examples_per_second:7.1f} examples/s  {notes}")  # fmt: skip
+        notes = ", ".join(
+            f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in run.notes.items()
+        )
+        lines.append(
+            f"  {name:20} {run.steps:4} steps {run.seconds:7.1f} s "
+            f"{run.examples_per_second:7.1f} examples/s  {notes}"
+        )
     return "\n".join(lines)

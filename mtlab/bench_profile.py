@@ -35,8 +35,9 @@ def step_stages(model: MultitaskBert, dataset, steps: int, batch_size: int) -> d
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         done = time.perf_counter()
-        for stage, seconds_taken in zip(seconds, (tokenized - started, forward - tokenized,
-                                                  backward - forward, done - backward)):  # fmt: skip
+        for stage, seconds_taken in zip(
+            seconds, (tokenized - started, forward - tokenized, backward - forward, done - backward)
+        ):
             seconds[stage] += seconds_taken / steps
     return seconds
 
@@ -73,7 +74,9 @@ def print_step_profile(model: MultitaskBert, sst, args) -> None:
         print(f"  {stage:18} {seconds:7.3f} s  {seconds / step_time:6.1%}")
     kinds = operation_kinds(model, sst, 5, args.batch_size)
     matrix = kinds.loc[kinds["matrix product"], "share"].sum()
-    print(f"forward + backward by operation: matrix products {matrix:.1%}, everything else "
-          f"{1 - matrix:.1%}; the largest:")  # fmt: skip
+    print(
+        f"forward + backward by operation: matrix products {matrix:.1%}, everything else "
+        f"{1 - matrix:.1%}; the largest:"
+    )
     for _, op in kinds.head(8).iterrows():
         print(f"  {op['operation']:45} {op['share']:6.1%}")

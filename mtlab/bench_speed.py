@@ -40,8 +40,9 @@ def compiled(model: MultitaskBert) -> MultitaskBert:
 OPTIONS = {"dropout off": without_dropout, "torch.compile": compiled}
 
 
-def sentences_per_second(change, dataset, steps: int, batch_size: int, precision: str,
-                         encoder: str | None = None) -> tuple[float, float]:  # fmt: skip
+def sentences_per_second(
+    change, dataset, steps: int, batch_size: int, precision: str, encoder: str | None = None
+) -> tuple[float, float]:
     """(sentences/s over `steps` timed steps, seconds of the untimed warm-up, compile included)."""
     from mtlab.bench import mtlab_finetune
 
@@ -55,16 +56,25 @@ def sentences_per_second(change, dataset, steps: int, batch_size: int, precision
     return sentences / seconds, warm_up
 
 
-def speed_option_rows(dataset, steps: int, batch_size: int, options: dict | None = None,
-                      encoder: str | None = None) -> list[tuple]:  # fmt: skip
+def speed_option_rows(
+    dataset, steps: int, batch_size: int, options: dict | None = None, encoder: str | None = None
+) -> list[tuple]:
     """Bench rows (figure, mtlab, with the option, ratio) per precision and option."""
     precisions = ["fp32", "bf16"] if has_fast_bf16(torch.device("cpu")) else ["fp32"]
     rows = []
     for precision in precisions:
         base, _ = sentences_per_second(lambda m: m, dataset, steps, batch_size, precision, encoder)
         for name, change in (options or OPTIONS).items():
-            rate, warm_up = sentences_per_second(change, dataset, steps, batch_size, precision,
-                                                 encoder)  # fmt: skip
-            rows.append((f"  finetune sentences/s, {precision}: mtlab vs {name} "
-                         f"(warm-up {warm_up:.0f} s, not counted)", base, rate, rate / base))  # fmt: skip
+            rate, warm_up = sentences_per_second(
+                change, dataset, steps, batch_size, precision, encoder
+            )
+            rows.append(
+                (
+                    f"  finetune sentences/s, {precision}: mtlab vs {name} "
+                    f"(warm-up {warm_up:.0f} s, not counted)",
+                    base,
+                    rate,
+                    rate / base,
+                )
+            )
     return rows

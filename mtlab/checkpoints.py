@@ -38,7 +38,7 @@ def save_checkpoint(model: MultitaskBert, path: str | Path, **info) -> None:
         "max_length": model.encoder.max_length,
         "heads": {
             t: {"class": type(h).__name__, "options": h.options()} for t, h in model.heads.items()
-        },  # fmt: skip
+        },
         "mode": model.mode,
         **info,
     }
@@ -56,8 +56,10 @@ def load_checkpoint(path: str | Path, model: MultitaskBert | None = None) -> Mul
         )
     heads = state["heads"]
     if any(not isinstance(record, dict) for record in heads.values()):
-        raise CheckpointError(f"{path} was written by an older mtlab that did not record its "
-                              "heads' options; train again to get a checkpoint this one reads")  # fmt: skip
+        raise CheckpointError(
+            f"{path} was written by an older mtlab that did not record its "
+            "heads' options; train again to get a checkpoint this one reads"
+        )
     if model is None:
         model = _build_model(path, state)
     _check_heads(path, heads, model)
@@ -108,13 +110,17 @@ def _check_heads(path, heads: dict, model: MultitaskBert) -> None:
     for task, record in heads.items():
         head = model.heads[task]
         if type(head).__name__ != record["class"]:
-            raise CheckpointError(f"{path}: the {task!r} head was saved as a {record['class']}, "
-                                  f"but the model's is a {type(head).__name__}")  # fmt: skip
+            raise CheckpointError(
+                f"{path}: the {task!r} head was saved as a {record['class']}, "
+                f"but the model's is a {type(head).__name__}"
+            )
         saved_options, options = record["options"], head.options()
         # how the head is trained (CoSENT, a ranking loss) never changes what the weights compute
-        differ = [f"{k}={saved_options.get(k)!r} (the model's: {options.get(k)!r})"
-                  for k in sorted(set(saved_options) | set(options))
-                  if saved_options.get(k) != options.get(k) and k not in head.training_options]  # fmt: skip
+        differ = [
+            f"{k}={saved_options.get(k)!r} (the model's: {options.get(k)!r})"
+            for k in sorted(set(saved_options) | set(options))
+            if saved_options.get(k) != options.get(k) and k not in head.training_options
+        ]
         if differ:
             raise CheckpointError(
                 f"{path}: the {task!r} head was saved with {', '.join(differ)}: the same weights "
@@ -175,8 +181,10 @@ def resume_training(path, model, optimizer, scheduler, log, best, stream) -> int
     state = load_checkpoint_state(path)
     saved = list(dict.fromkeys(k.split(".")[1] for k in state["model"] if k.startswith("heads.")))
     if saved != list(model.heads):
-        raise CheckpointError(f"{path} was saved for another model: it holds heads for {saved}, "
-                              f"the model has heads for {list(model.heads)}")  # fmt: skip
+        raise CheckpointError(
+            f"{path} was saved for another model: it holds heads for {saved}, "
+            f"the model has heads for {list(model.heads)}"
+        )
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as e:

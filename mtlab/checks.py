@@ -71,16 +71,26 @@ def check_head(head: nn.Module, task: str | Task, hidden: int, batch_size: int =
         except Exception as e:  # a student's head may fail in any way: report it in words
             hint = ""
             if "shape" in str(e) or "size" in str(e).lower():
-                hint = (f" (inputs were {len(inputs)} ({batch_size}, {hidden}) vector batch(es); "
-                        "torch.cat(dim=0) stacks a pair into one long batch, dim=-1 joins them "
-                        "side by side)")  # fmt: skip
+                hint = (
+                    f" (inputs were {len(inputs)} ({batch_size}, {hidden}) vector batch(es); "
+                    "torch.cat(dim=0) stacks a pair into one long batch, dim=-1 joins them "
+                    "side by side)"
+                )
             return HeadCheck(spec.name, [f"forward failed: {type(e).__name__}: {e}{hint}"], [])
     if not isinstance(out, torch.Tensor):
-        return HeadCheck(spec.name, [f"forward returned a {type(out).__name__}, expected a "
-                                     f"tensor: {spec.describe_output()}"], [])  # fmt: skip
+        return HeadCheck(
+            spec.name,
+            [
+                f"forward returned a {type(out).__name__}, expected a "
+                f"tensor: {spec.describe_output()}"
+            ],
+            [],
+        )
     if not output_fits(spec, tuple(out.shape), batch_size):
-        problems.append(f"output shape {tuple(out.shape)}, expected {spec.describe_output()} "
-                        f"with B = {batch_size}")  # fmt: skip
+        problems.append(
+            f"output shape {tuple(out.shape)}, expected {spec.describe_output()} "
+            f"with B = {batch_size}"
+        )
     if not out.is_floating_point():
         problems.append(f"output dtype {out.dtype}, expected a float tensor")
     if out.grad_fn is None:

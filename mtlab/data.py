@@ -66,8 +66,9 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> DataSource:
 def _existing_folder(path: Path, reason: str) -> DataSource:
     """Check a folder the user named, so a typo fails here rather than deep inside training."""
     if path.is_file():
-        raise DataFormatError(f"{reason}: {path} is a file; expected the folder that holds the "
-                              "data files")  # fmt: skip
+        raise DataFormatError(
+            f"{reason}: {path} is a file; expected the folder that holds the data files"
+        )
     if not path.is_dir():
         raise DataFormatError(f"{reason}: the folder {path} does not exist")
     return DataSource(path, path.resolve() == SAMPLE_DIR.resolve(), reason)
@@ -97,19 +98,22 @@ class TaskDataset(Dataset):
         if spec.is_pair != self.pair:
             right = _dataset_class(spec, self.labelled).__name__
             kind = "pair" if spec.is_pair else "single-sentence"
-            raise ValueError(f"{type(self).__name__} is not for the {kind} task {spec.name!r}; "
-                             f"use {right}")  # fmt: skip
+            raise ValueError(
+                f"{type(self).__name__} is not for the {kind} task {spec.name!r}; use {right}"
+            )
         _check_limit(limit)
         if (path is None) == (rows is None):
             raise ValueError("give either path (a file) or rows (a DataFrame or list of dicts)")
         self.task, self.split = spec.name, split
         self.path = Path(path) if path is not None else None
         if rows is not None:
-            examples, self.problems = read_task_rows(rows, spec, split, labelled=self.labelled,
-                                                     strict=strict)  # fmt: skip
+            examples, self.problems = read_task_rows(
+                rows, spec, split, labelled=self.labelled, strict=strict
+            )
         else:
-            examples, self.problems = read_task_file(self.path, spec, labelled=self.labelled,
-                                                     strict=strict)  # fmt: skip
+            examples, self.problems = read_task_file(
+                self.path, spec, labelled=self.labelled, strict=strict
+            )
         self.examples = examples[:limit]
 
     def __len__(self) -> int:
@@ -200,9 +204,12 @@ def warn_if_shared_ids(train_set, dev_set) -> list[str]:
     shared = [example["id"] for example in dev_set if example["id"] in train_ids]
     if shared:
         task = getattr(dev_set, "task", "?")
-        print(f"warning: {len(shared)} dev row(s) of {task!r} have ids that are also in its "
-              f"training data (e.g. {shared[:3]}): a model that memorised them scores too well "
-              "on dev", file=sys.stderr)  # fmt: skip
+        print(
+            f"warning: {len(shared)} dev row(s) of {task!r} have ids that are also in its "
+            f"training data (e.g. {shared[:3]}): a model that memorised them scores too well "
+            "on dev",
+            file=sys.stderr,
+        )
     return shared
 
 
@@ -212,7 +219,16 @@ def to_dataframe(dataset: TaskDataset) -> pd.DataFrame:
 
 
 __all__ = [
-    "SAMPLE_DIR", "DataFormatError", "DataSource", "LabelledPairDataset", "LabelledSentenceDataset",
-    "RowProblem", "TaskDataset", "UnlabelledPairDataset", "UnlabelledSentenceDataset",
-    "load_dataset", "resolve_data_dir", "to_dataframe",
-]  # fmt: skip
+    "SAMPLE_DIR",
+    "DataFormatError",
+    "DataSource",
+    "LabelledPairDataset",
+    "LabelledSentenceDataset",
+    "RowProblem",
+    "TaskDataset",
+    "UnlabelledPairDataset",
+    "UnlabelledSentenceDataset",
+    "load_dataset",
+    "resolve_data_dir",
+    "to_dataframe",
+]

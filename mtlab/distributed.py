@@ -21,16 +21,22 @@ def pick_device(device: str = "auto") -> torch.device:
         try:
             chosen = torch.device(device)
         except RuntimeError:
-            raise ValueError(f"unknown device {device!r}: expected auto, cpu, cuda, cuda:N or mps"
-                             ) from None  # fmt: skip
-        available = {"cpu": True, "cuda": torch.cuda.is_available(),
-                     "mps": torch.backends.mps.is_available()}  # fmt: skip
+            raise ValueError(
+                f"unknown device {device!r}: expected auto, cpu, cuda, cuda:N or mps"
+            ) from None
+        available = {
+            "cpu": True,
+            "cuda": torch.cuda.is_available(),
+            "mps": torch.backends.mps.is_available(),
+        }
         if not available.get(chosen.type, False):
-            raise ValueError(f"device {device!r} is not available on this machine; use --device "
-                             "auto or cpu")  # fmt: skip
+            raise ValueError(
+                f"device {device!r} is not available on this machine; use --device auto or cpu"
+            )
         if chosen.type == "cuda" and (chosen.index or 0) >= torch.cuda.device_count():
-            raise ValueError(f"device {device!r}: this machine has "
-                             f"{torch.cuda.device_count()} CUDA device(s)")  # fmt: skip
+            raise ValueError(
+                f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
         return chosen
     if torch.cuda.is_available():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))

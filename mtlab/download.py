@@ -128,21 +128,38 @@ def main(argv: list[str] | None = None) -> int:
         f"files; else the course repository, {COURSE_URL}",
     )
     add = parser.add_argument
-    add("--dest", type=Path, default=PROJECT_DATA_DIR,
-        help="folder to put the files in (default: the project's data/ folder)")  # fmt: skip
+    add(
+        "--dest",
+        type=Path,
+        default=PROJECT_DATA_DIR,
+        help="folder to put the files in (default: the project's data/ folder)",
+    )
     add("--base-url", help=f"address of the files' folder (default: ${ENV_VAR}, else the course's)")
     add("--manifest", type=Path, help=f"JSON file {{name: {ENTRY}}} for a mirror's files")
-    add("--files", nargs="+", choices=FILES, metavar="NAME",
-        help=f"download only these files (default: all {len(FILES)})")  # fmt: skip
-    add("--deadline", type=float, default=DEADLINE_S,
-        help=f"seconds allowed per file (default: {DEADLINE_S:g})")  # fmt: skip
+    add(
+        "--files",
+        nargs="+",
+        choices=FILES,
+        metavar="NAME",
+        help=f"download only these files (default: all {len(FILES)})",
+    )
+    add(
+        "--deadline",
+        type=float,
+        default=DEADLINE_S,
+        help=f"seconds allowed per file (default: {DEADLINE_S:g})",
+    )
     add("--quiet", action="store_true", help="no progress bars or messages")
     args = parser.parse_args(argv)
     try:
         paths = download_course_data(
-            args.dest, args.base_url, files=args.files, manifest=args.manifest,
-            progress=not args.quiet, deadline=args.deadline,
-        )  # fmt: skip
+            args.dest,
+            args.base_url,
+            files=args.files,
+            manifest=args.manifest,
+            progress=not args.quiet,
+            deadline=args.deadline,
+        )
     except ArgumentError as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2

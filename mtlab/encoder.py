@@ -169,8 +169,10 @@ class Encoder(nn.Module):
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
         limit = getattr(bert.config, "max_position_embeddings", None)
         if not isinstance(max_length, int) or max_length < 2 or (limit and max_length > limit):
-            raise ValueError(f"max_length must be a whole number from 2 to the encoder's "
-                             f"{limit} positions, got {max_length!r}")  # fmt: skip
+            raise ValueError(
+                f"max_length must be a whole number from 2 to the encoder's "
+                f"{limit} positions, got {max_length!r}"
+            )
         self.bert = bert
         self.tokenizer = tokenizer
         self.pooling = pooling

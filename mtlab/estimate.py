@@ -85,8 +85,9 @@ def time_encoding(twin: MultitaskBert, sentences: list[str], chunk: int = 64) ->
     return seconds / max(1, chars)
 
 
-def time_steps(twin: MultitaskBert, config: TrainConfig, train_sets: Mapping,
-               phase: str) -> tuple[float, int]:  # fmt: skip
+def time_steps(
+    twin: MultitaskBert, config: TrainConfig, train_sets: Mapping, phase: str
+) -> tuple[float, int]:
     """Seconds of TIMED steps of the phase (after UNTIMED), and their characters.
 
     A step's time varies with its task and its batch's length (0.3 to 2.7 s for a finetune
@@ -100,8 +101,9 @@ def time_steps(twin: MultitaskBert, config: TrainConfig, train_sets: Mapping,
     return time_training(twin, config, [*epoch[:UNTIMED], *timed], UNTIMED)
 
 
-def phase_epoch(twin: MultitaskBert, config: TrainConfig, train_sets: Mapping,
-                phase: str) -> tuple[TrainConfig, list[dict]]:  # fmt: skip
+def phase_epoch(
+    twin: MultitaskBert, config: TrainConfig, train_sets: Mapping, phase: str
+) -> tuple[TrainConfig, list[dict]]:
     """Set the twin up for the phase (an empty in-memory cache); return the config with its
     precision resolved as `train` resolves it, and one epoch's steps in the run's order."""
     twin.set_mode(phase)
@@ -113,8 +115,9 @@ def phase_epoch(twin: MultitaskBert, config: TrainConfig, train_sets: Mapping,
     return config, list(training_steps(multitask_batches(train_sets, config, twin), 1, together))
 
 
-def time_training(twin: MultitaskBert, config: TrainConfig, steps: list[dict],
-                  untimed: int) -> tuple[float, int]:  # fmt: skip
+def time_training(
+    twin: MultitaskBert, config: TrainConfig, steps: list[dict], untimed: int
+) -> tuple[float, int]:
     """Train the twin on `steps` in order: seconds and characters of all but the first `untimed`."""
     optimizer, scheduler = make_optimizer(twin, config, len(steps))
     twin.train()
@@ -132,8 +135,12 @@ def time_training(twin: MultitaskBert, config: TrainConfig, steps: list[dict],
 
 def step_texts(batches: Mapping) -> list[str]:
     """Every sentence a step encodes (both sides of each pair)."""
-    return [s for b in batches.values() for key in ("sentences", "sentences1", "sentences2")
-            for s in b.get(key, [])]  # fmt: skip
+    return [
+        s
+        for b in batches.values()
+        for key in ("sentences", "sentences1", "sentences2")
+        for s in b.get(key, [])
+    ]
 
 
 def step_chars(batches: Mapping) -> int:
@@ -144,8 +151,9 @@ def step_chars(batches: Mapping) -> int:
 def phase_plan(train_sets: Mapping, config: TrainConfig) -> tuple[int, int, float]:
     """A phase's steps and steps per epoch (as `train` counts them), and its characters per step."""
     sizes = {task: math.ceil(len(ds) / config.batch_size) for task, ds in train_sets.items()}
-    order = MultitaskBatches({task: range(n) for task, n in sizes.items()}, config.schedule,
-                             seed=config.seed).task_order()  # fmt: skip
+    order = MultitaskBatches(
+        {task: range(n) for task, n in sizes.items()}, config.schedule, seed=config.seed
+    ).task_order()
     steps, per_epoch = phase_length(len(order), tasks_per_step(train_sets, config), config)
     per_example = {task: chars(ds) / max(1, len(ds)) for task, ds in train_sets.items()}
     if config.surgery:  # every task in every step
@@ -169,8 +177,13 @@ def scorings(steps: int, per_epoch: int, config: TrainConfig) -> int:
     return marks + (0 if marks * interval == steps else 1)
 
 
-def estimate_run(model: MultitaskBert, phases: Mapping[str, tuple[TrainConfig, Mapping]],
-                 dev_sets: Mapping, test_sets: Mapping, new_chars: int) -> list[tuple[str, float]]:  # fmt: skip
+def estimate_run(
+    model: MultitaskBert,
+    phases: Mapping[str, tuple[TrainConfig, Mapping]],
+    dev_sets: Mapping,
+    test_sets: Mapping,
+    new_chars: int,
+) -> list[tuple[str, float]]:
     """(what, seconds) for the phases to run, dev scoring, and the dev and test predictions.
 
     phases: {"pretrain" / "finetune": (config, train_sets)}, those still to run, in order;
@@ -184,19 +197,39 @@ def estimate_run(model: MultitaskBert, phases: Mapping[str, tuple[TrainConfig, M
         steps, per_epoch, per_step = phase_plan(train_sets, config)
         budget = config.budget_minutes * 60 if config.budget_minutes else math.inf
         if phase == "pretrain":
-            lines.append(("pretrain: encode the sentences not in the feature cache",
-                          new_chars * rates.encode))  # fmt: skip
-            lines.append((f"pretrain: {steps:,} steps of the heads (dev from the cache)",
-                          min(budget, steps * rates.pretrain_step)))  # fmt: skip
+            lines.append(
+                (
+                    "pretrain: encode the sentences not in the feature cache",
+                    new_chars * rates.encode,
+                )
+            )
+            lines.append(
+                (
+                    f"pretrain: {steps:,} steps of the heads (dev from the cache)",
+                    min(budget, steps * rates.pretrain_step),
+                )
+            )
             continue
         precision = resolve_precision(config.precision, device)
-        extras = "".join([", SMART" if config.smart else "",
-                          f", surgery {config.surgery}" if config.surgery else ""])  # fmt: skip
-        lines.append((f"{phase}: {steps:,} steps in {precision}{extras}",
-                      min(budget, steps * per_step * rates.finetune)))  # fmt: skip
+        extras = "".join(
+            [
+                ", SMART" if config.smart else "",
+                f", surgery {config.surgery}" if config.surgery else "",
+            ]
+        )
+        lines.append(
+            (
+                f"{phase}: {steps:,} steps in {precision}{extras}",
+                min(budget, steps * per_step * rates.finetune),
+            )
+        )
         times = scorings(steps, per_epoch, config) if dev_sets else 0
-        lines.append((f"{phase}: dev scored {times} times during training, once after",
-                      (times + 1) * dev_chars * rates.encode))  # fmt: skip
+        lines.append(
+            (
+                f"{phase}: dev scored {times} times during training, once after",
+                (times + 1) * dev_chars * rates.encode,
+            )
+        )
     test_chars = sum(chars(ds) for ds in test_sets.values())
     lines.append(("predictions for dev and test", (dev_chars + test_chars) * rates.encode))
     return lines

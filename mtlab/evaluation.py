@@ -64,8 +64,10 @@ def one_class_warning(task: str, predictions: pd.DataFrame, share: float = 0.95)
     if "label" in predictions:
         gold = predictions["label"].value_counts(normalize=True)
         accuracy = score(task, predictions)
-        message += (f"; accuracy {accuracy:.3f} against {gold.iloc[0]:.3f} for always "
-                    f"answering the commonest class, {int(gold.index[0])}")  # fmt: skip
+        message += (
+            f"; accuracy {accuracy:.3f} against {gold.iloc[0]:.3f} for always "
+            f"answering the commonest class, {int(gold.index[0])}"
+        )
     return message + (
         ". The head has learned the base rate, not the task: check that its input can tell the "
         "classes apart (for pairs: features that compare the two sentences, like |u - v| and "

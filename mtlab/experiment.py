@@ -146,8 +146,13 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     # every sentence the run will need: read from disk or encoded once, before pretraining
     sentences = [*all_sentences(train_sets), *all_sentences(dev_sets), *all_sentences(test_sets)]
     if progress and distributed()[1] == 1:  # timed on a copy of the model, before any real work
-        say_estimate({p: v for p, v in phases.items() if not (config.resume and done[p].exists())},
-                     model, dev_sets, test_sets, sentences)  # fmt: skip
+        say_estimate(
+            {p: v for p, v in phases.items() if not (config.resume and done[p].exists())},
+            model,
+            dev_sets,
+            test_sets,
+            sentences,
+        )
     for phase, (train_config, sets) in phases.items():
         phase_started = time.perf_counter()
         if config.resume and done[phase].exists():  # finished before the interruption
@@ -162,8 +167,16 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         if phase == "pretrain":
             model.feature_cache.warm(model.encoder, sentences, progress=progress and rank == 0)
         state_path = out / "checkpoints" / f"{phase}-state.pt"
-        history = train(model, sets, train_config, progress=progress, phase=phase,
-                        state_path=state_path, resume=config.resume, dev_sets=dev_sets)  # fmt: skip
+        history = train(
+            model,
+            sets,
+            train_config,
+            progress=progress,
+            phase=phase,
+            state_path=state_path,
+            resume=config.resume,
+            dev_sets=dev_sets,
+        )
         histories.append(history)
         seconds[phase] = round(time.perf_counter() - phase_started, 1)
         if rank == 0:
@@ -176,13 +189,18 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     if rank > 0:
         return {}
     if model.encoder.truncated:
-        say(f"note: {model.encoder.truncated} inputs were longer than max_length="
-            f"{model.encoder.max_length} tokens and were truncated to fit")  # fmt: skip
+        say(
+            f"note: {model.encoder.truncated} inputs were longer than max_length="
+            f"{model.encoder.max_length} tokens and were truncated to fit"
+        )
 
     written = []
     # every dev id, also when --dev-limit scored a subset (only then is the file read again)
-    whole_dev = dev_sets if config.dev_limit is None else {
-        t: load_dataset(t, "dev", source.path) for t in TASKS}  # fmt: skip
+    whole_dev = (
+        dev_sets
+        if config.dev_limit is None
+        else {t: load_dataset(t, "dev", source.path) for t in TASKS}
+    )
     for split, sets in (("dev", whole_dev), ("test", test_sets)):
         for task, dataset in sets.items():
             path = out / "predictions" / output_file(task, split)
@@ -212,15 +230,23 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         "metrics": metrics,
         "seed_project": SEED_RESULTS,
         "seconds": {**seconds, "total": round(time.perf_counter() - started, 1)},
-        "written": ["results.json", "results.csv", "history.csv", "comparison.png",
-                    "checkpoints/pretrain.pt", "checkpoints/finetune.pt", *written],
-    }  # fmt: skip
+        "written": [
+            "results.json",
+            "results.csv",
+            "history.csv",
+            "comparison.png",
+            "checkpoints/pretrain.pt",
+            "checkpoints/finetune.pt",
+            *written,
+        ],
+    }
     (out / "results.json").write_text(json.dumps(results, indent=2))
     return results
 
 
-def say_estimate(phases: dict, model: MultitaskBert, dev_sets: dict, test_sets: dict,
-                 sentences: list[str]) -> None:  # fmt: skip
+def say_estimate(
+    phases: dict, model: MultitaskBert, dev_sets: dict, test_sets: dict, sentences: list[str]
+) -> None:
     """Print how long the phases still to run should take here (mtlab.estimate).
 
     sentences: those the pretrain phase encodes unless the feature cache has them.
@@ -252,8 +278,10 @@ def check_paths_and_device(config: LabConfig) -> tuple[Path, torch.device]:
         phase.check()
     for name in ("surgery", "smart"):  # train() would refuse them only after the encoding
         if getattr(config.pretrain, name):
-            raise ValueError(f"{name} acts on the shared encoder, which pretrain freezes: set it "
-                             f"for finetune only (--finetune-{name})")  # fmt: skip
+            raise ValueError(
+                f"{name} acts on the shared encoder, which pretrain freezes: set it "
+                f"for finetune only (--finetune-{name})"
+            )
     return out, pick_device(config.device)
 
 

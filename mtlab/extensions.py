@@ -28,23 +28,35 @@ EXTENSIONS: dict[str, Extension] = {
     "annealed": Extension("--finetune-schedule annealed", train={"schedule": "annealed"}),
     "cosent": Extension("--similarity-loss cosent", heads={"similarity_loss": "cosent"}),
     "mnrl": Extension("--mnrl-weight 0.5", heads={"mnrl_weight": 0.5}),
-    "cosent+mnrl": Extension("--similarity-loss cosent --mnrl-weight 0.5",
-                             heads={"similarity_loss": "cosent", "mnrl_weight": 0.5}),
-    "sum": Extension("--finetune-surgery sum", "every task each step, summed: surgery's control",
-                     train={"surgery": "sum"}),
+    "cosent+mnrl": Extension(
+        "--similarity-loss cosent --mnrl-weight 0.5",
+        heads={"similarity_loss": "cosent", "mnrl_weight": 0.5},
+    ),
+    "sum": Extension(
+        "--finetune-surgery sum",
+        "every task each step, summed: surgery's control",
+        train={"surgery": "sum"},
+    ),
     "pcgrad": Extension("--finetune-surgery pcgrad", train={"surgery": "pcgrad"}),
     "upgrad": Extension("--finetune-surgery upgrad", train={"surgery": "upgrad"}),
     "smart": Extension("--finetune-smart 1", train={"smart": 1.0}),
     "llrd": Extension("--finetune-layer-decay 0.9", train={"layer_decay": 0.9}),
     "head_lr": Extension("--finetune-head-lr 3e-4", "10x lr", train={"head_lr": 3e-4}),
-    "llrd+head_lr": Extension("--finetune-layer-decay 0.9 --finetune-head-lr 3e-4",
-                              train={"layer_decay": 0.9, "head_lr": 3e-4}),
-    "mlm": Extension("python -m mtlab further-pretrain --steps MLM_STEPS",
-                     "first; then --encoder runs/mlm-encoder", mlm=True),
-    "bf16": Extension("--finetune-precision bf16",
-                      "bfloat16 autocast: a speed option, not a method",
-                      train={"precision": "bf16"}),
-}  # fmt: skip
+    "llrd+head_lr": Extension(
+        "--finetune-layer-decay 0.9 --finetune-head-lr 3e-4",
+        train={"layer_decay": 0.9, "head_lr": 3e-4},
+    ),
+    "mlm": Extension(
+        "python -m mtlab further-pretrain --steps MLM_STEPS",
+        "first; then --encoder runs/mlm-encoder",
+        mlm=True,
+    ),
+    "bf16": Extension(
+        "--finetune-precision bf16",
+        "bfloat16 autocast: a speed option, not a method",
+        train={"precision": "bf16"},
+    ),
+}
 
 
 def describe(name: str) -> str:

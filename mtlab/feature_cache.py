@@ -32,8 +32,10 @@ class FeatureCache:
     def __init__(self, directory: str | Path | None = None) -> None:
         self.directory = Path(directory).expanduser() if directory is not None else None
         if self.directory is not None and self.directory.exists() and not self.directory.is_dir():
-            raise ValueError(f"feature cache folder {self.directory} is a file; expected a folder "
-                             "(set MTLAB_CACHE_DIR to one, or pass --no-feature-cache)")  # fmt: skip
+            raise ValueError(
+                f"feature cache folder {self.directory} is a file; expected a folder "
+                "(set MTLAB_CACHE_DIR to one, or pass --no-feature-cache)"
+            )
         self.vectors: dict[Key, torch.Tensor] = {}
 
     def clear(self) -> None:
@@ -48,8 +50,9 @@ class FeatureCache:
             self._encode(encoder, missing)
         return torch.stack([self.vectors[k] for k in keys])
 
-    def warm(self, encoder, sentences: Sequence[str], *, progress: bool = True,
-             chunk: int = 256) -> None:  # fmt: skip
+    def warm(
+        self, encoder, sentences: Sequence[str], *, progress: bool = True, chunk: int = 256
+    ) -> None:
         """Encode many sentences up front, with a progress bar; read and update the disk file.
 
         The disk is read only when memory falls short, and written only when something
@@ -59,8 +62,12 @@ class FeatureCache:
         if not encoder.frozen:
             return
         keys = self.missing(encoder, sentences)
-        bar = tqdm(range(0, len(keys), chunk), desc="encoding (frozen)", unit="chunk",
-                   disable=not progress or not keys)  # fmt: skip
+        bar = tqdm(
+            range(0, len(keys), chunk),
+            desc="encoding (frozen)",
+            unit="chunk",
+            disable=not progress or not keys,
+        )
         for i in bar:
             self._encode(encoder, keys[i : i + chunk])
         if self.directory is not None and keys:
@@ -81,8 +88,10 @@ class FeatureCache:
     def file_for(self, encoder) -> Path:
         """Where this encoder's vectors go on disk, named by a fingerprint of its weights."""
         if self.directory is None:
-            raise ValueError("this FeatureCache keeps vectors in memory only: give it a folder, "
-                             "e.g. FeatureCache(mtlab.feature_cache.default_cache_dir())")  # fmt: skip
+            raise ValueError(
+                "this FeatureCache keeps vectors in memory only: give it a folder, "
+                "e.g. FeatureCache(mtlab.feature_cache.default_cache_dir())"
+            )
         key = fingerprint(encoder.bert, encoder.tokenizer, encoder.pooling, encoder.max_length)
         return cache_file(self.directory, encoder.name, key)
 
@@ -111,8 +120,9 @@ def fingerprint(bert: torch.nn.Module, tokenizer, pooling: str, max_length: int)
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
     vocab = sorted(tokenizer.get_vocab().items())
-    digest.update(repr((type(tokenizer).__name__, vocab, tokenizer.init_kwargs.get("do_lower_case")))
-                  .encode())  # fmt: skip
+    digest.update(
+        repr((type(tokenizer).__name__, vocab, tokenizer.init_kwargs.get("do_lower_case"))).encode()
+    )
     return digest.hexdigest()[:16]
 
 
@@ -138,8 +148,10 @@ def load_vectors(path: Path, width: int | None = None) -> dict[Key, torch.Tensor
         if width is not None and (vectors.dim() != 2 or vectors.shape[1] != width):
             raise ValueError(f"vectors of shape {tuple(vectors.shape)}, expected width {width}")
     except Exception as e:  # damaged bytes make torch's unpickler fail in many ways
-        print(f"warning: ignoring the damaged feature cache {path} ({type(e).__name__}: "
-              f"{str(e)[:120]}); its sentences will be encoded again")  # fmt: skip
+        print(
+            f"warning: ignoring the damaged feature cache {path} ({type(e).__name__}: "
+            f"{str(e)[:120]}); its sentences will be encoded again"
+        )
         return {}
     return dict(zip(map(tuple, keys), vectors))
 

@@ -108,8 +108,9 @@ def further_pretrain(
     probe = mask_tokens(encoder.tokenize(held_out), encoder.tokenizer, generator)
     before = probe_loss(model, probe)
     device = next(model.parameters()).device
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01,
-                                  fused=device.type in ("cpu", "cuda"))  # fmt: skip
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=lr, weight_decay=0.01, fused=device.type in ("cpu", "cuda")
+    )
     budget = minutes * 60 if minutes else float("inf")
     stream = random_batches(train_rows, batch_size, generator)
     started, step, losses = time.perf_counter(), 0, []
@@ -132,9 +133,13 @@ def further_pretrain(
     bar.close()
     after = probe_loss(model, probe)
     encoder.set_mode("pretrain" if was_frozen else "finetune")
-    return {"steps": step, "seconds": round(time.perf_counter() - started, 1),
-            "sentences": len(sentences), "held_out_loss": {"before": before, "after": after},
-            "losses": losses}  # fmt: skip
+    return {
+        "steps": step,
+        "seconds": round(time.perf_counter() - started, 1),
+        "sentences": len(sentences),
+        "held_out_loss": {"before": before, "after": after},
+        "losses": losses,
+    }
 
 
 def random_batches(rows: Sequence[str], batch_size: int, generator) -> Iterator[list[str]]:
@@ -182,14 +187,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sentences = task_sentences(args.data_dir)
     encoder = Encoder.from_pretrained(args.encoder)
-    print(f"{len(sentences):,} sentences from {resolve_data_dir(args.data_dir).path}; "
-          f"encoder {encoder.name}")  # fmt: skip
-    summary = further_pretrain(encoder, sentences, steps=args.steps, minutes=args.minutes,
-                               batch_size=args.batch_size, lr=args.lr, seed=args.seed)  # fmt: skip
+    print(
+        f"{len(sentences):,} sentences from {resolve_data_dir(args.data_dir).path}; "
+        f"encoder {encoder.name}"
+    )
+    summary = further_pretrain(
+        encoder,
+        sentences,
+        steps=args.steps,
+        minutes=args.minutes,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+    )
     folder = save_encoder(encoder, args.out, {**summary, "encoder": encoder.name})
     loss = summary["held_out_loss"]
-    print(f"{summary['steps']} steps in {summary['seconds']:.0f} s; masked-LM loss on "
-          f"{HELD_OUT} held-out sentences {loss['before']:.3f} -> {loss['after']:.3f}")  # fmt: skip
+    print(
+        f"{summary['steps']} steps in {summary['seconds']:.0f} s; masked-LM loss on "
+        f"{HELD_OUT} held-out sentences {loss['before']:.3f} -> {loss['after']:.3f}"
+    )
     print(f"wrote {folder}; use it with: python -m mtlab --encoder {folder}")
     return 0
 

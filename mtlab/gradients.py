@@ -125,8 +125,15 @@ class BackwardTrace:
             # green: a model parameter; orange: a leaf that is no parameter (a copy cut off
             # from the graph, say), whose .grad trains nothing; blue: an operation
             color = "#ffe0b2" if node.leaf_only else "#c8e6c9" if node.parameter else "#e3f2fd"
-            ax.text(*pos[k], label, ha="center", va="center", fontsize=7, zorder=2,
-                    bbox=dict(boxstyle="round", fc=color, ec="0.5"))  # fmt: skip
+            ax.text(
+                *pos[k],
+                label,
+                ha="center",
+                va="center",
+                fontsize=7,
+                zorder=2,
+                bbox=dict(boxstyle="round", fc=color, ec="0.5"),
+            )
         ax.set_xlim(min(x for x, _ in pos.values()) - 1, max(x for x, _ in pos.values()) + 1)
         ax.set_ylim(min(y for _, y in pos.values()) - 0.5, 0.5)
         ax.axis("off")
@@ -197,8 +204,14 @@ def plot_gradient_flow(model: nn.Module, ax=None, title: str = "gradient norm pe
     ok = report["status"] == "ok"
     # Dots, not bars: a bar on a log axis grows from an arbitrary floor, so its length
     # says nothing (a 10x gap looked like a few percent); a dot's height is the value.
-    ax.plot([i for i in x if ok[i]], report.loc[ok, "grad_norm"].clip(lower=1e-12), "o",
-            color="tab:blue", markersize=4, label="‖grad‖")  # fmt: skip
+    ax.plot(
+        [i for i in x if ok[i]],
+        report.loc[ok, "grad_norm"].clip(lower=1e-12),
+        "o",
+        color="tab:blue",
+        markersize=4,
+        label="‖grad‖",
+    )
     ax.grid(axis="y", which="major", color="0.9")
     # No dot for a parameter without a gradient: a mark in a strip above the plot, apart from the
     # bars, so "no gradient" never looks like a tiny one at the bottom of the log axis.
@@ -207,8 +220,15 @@ def plot_gradient_flow(model: nn.Module, ax=None, title: str = "gradient norm pe
         "frozen": dict(marker="s", color="0.6"),
     }.items():
         idx = [i for i in x if report["status"][i] == status]
-        ax.scatter(idx, [1.03] * len(idx), transform=ax.get_xaxis_transform(), clip_on=False,
-                   label=f"{status} ({len(idx)}, marked at the top)", zorder=3, **style)  # fmt: skip
+        ax.scatter(
+            idx,
+            [1.03] * len(idx),
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            label=f"{status} ({len(idx)}, marked at the top)",
+            zorder=3,
+            **style,
+        )
     ax.set_yscale("log")
     ax.set_xticks(list(x), report["parameter"], rotation=90, fontsize=6)
     ax.set_ylabel("‖grad‖")

@@ -73,12 +73,15 @@ class GraphBreakDetector(TorchFunctionMode):
             if name == "tensor" and args and not isinstance(args[0], torch.Tensor):
                 self._upgrade_numpy_round_trip()
         elif name in self.CUTS:
-            self._add(self.CUTS[name], {
-                "detach": "returns a tensor with no grad_fn: nothing before it will train",
-                "item": "a Python number carries no gradient",
-                "tolist": "Python numbers carry no gradient",
-                "numpy": "a NumPy array carries no gradient",
-            }[name])  # fmt: skip
+            self._add(
+                self.CUTS[name],
+                {
+                    "detach": "returns a tensor with no grad_fn: nothing before it will train",
+                    "item": "a Python number carries no gradient",
+                    "tolist": "Python numbers carry no gradient",
+                    "numpy": "a NumPy array carries no gradient",
+                }[name],
+            )
         elif name == "tensor":
             self._add("torch.tensor(t)", "copies the values into a new leaf, cut from the graph")
         elif not torch.is_grad_enabled() and name != "_set_grad_enabled":

@@ -68,9 +68,12 @@ class Head(nn.Module):
 def mlp(d_in: int, d_hidden: int, d_out: int, dropout: float) -> nn.Sequential:
     """Two linear layers with a ReLU between: the seed's corrected head shape."""
     return nn.Sequential(
-        nn.Dropout(dropout), nn.Linear(d_in, d_hidden), nn.ReLU(), nn.Dropout(dropout),
+        nn.Dropout(dropout),
+        nn.Linear(d_in, d_hidden),
+        nn.ReLU(),
+        nn.Dropout(dropout),
         nn.Linear(d_hidden, d_out),
-    )  # fmt: skip
+    )
 
 
 def check_variant(head: nn.Module, variant: str) -> None:

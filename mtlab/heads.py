@@ -36,9 +36,14 @@ class SentimentHead(Head):
     variants = ("mlp", "linear")
 
     def __init__(
-        self, hidden: int, *, n_classes: int = 5, variant: str = "mlp", dropout: float = 0.1,
+        self,
+        hidden: int,
+        *,
+        n_classes: int = 5,
+        variant: str = "mlp",
+        dropout: float = 0.1,
         task: str = "sst",
-    ):  # fmt: skip
+    ):
         super().__init__(task, hidden=hidden, n_classes=n_classes, variant=variant, dropout=dropout)
         check_variant(self, variant)
         self.variant = variant
@@ -83,23 +88,41 @@ class ParaphraseHead(Head):
     training_options = ("mnrl_weight",)
 
     def __init__(
-        self, hidden: int, *, variant: str = "concat_diff_prod", dropout: float = 0.1,
-        n_classes: int = 2, task: str = "quora", mnrl_weight: float = 0.0,
-    ):  # fmt: skip
-        super().__init__(task, hidden=hidden, variant=variant, dropout=dropout, n_classes=n_classes,
-                         mnrl_weight=mnrl_weight)  # fmt: skip
+        self,
+        hidden: int,
+        *,
+        variant: str = "concat_diff_prod",
+        dropout: float = 0.1,
+        n_classes: int = 2,
+        task: str = "quora",
+        mnrl_weight: float = 0.0,
+    ):
+        super().__init__(
+            task,
+            hidden=hidden,
+            variant=variant,
+            dropout=dropout,
+            n_classes=n_classes,
+            mnrl_weight=mnrl_weight,
+        )
         check_variant(self, variant)
         if variant == "linear" and n_classes != 2:
             raise ValueError(f"the single-logit 'linear' variant is for 2 classes, not {n_classes}")
         if not mnrl_weight >= 0 or (mnrl_weight and variant == "cross"):
-            raise ValueError(f"mnrl_weight must be >= 0, and 0 for the 'cross' variant (it has "
-                             f"no vector per question to rank), got {mnrl_weight} ({variant!r})")  # fmt: skip
+            raise ValueError(
+                f"mnrl_weight must be >= 0, and 0 for the 'cross' variant (it has "
+                f"no vector per question to rank), got {mnrl_weight} ({variant!r})"
+            )
         self.variant = variant
         self.mnrl_weight = mnrl_weight
         self.n_classes = n_classes
         self.cross_encodes = variant == "cross"
-        d_in = {"concat_diff_prod": 4 * hidden, "concat": 2 * hidden, "linear": 2 * hidden,
-                "cross": hidden}[variant]  # fmt: skip
+        d_in = {
+            "concat_diff_prod": 4 * hidden,
+            "concat": 2 * hidden,
+            "linear": 2 * hidden,
+            "cross": hidden,
+        }[variant]
         if variant == "linear":
             self.net = nn.Linear(d_in, 1)
         else:
@@ -169,15 +192,24 @@ class SimilarityHead(Head):
         task: str = "sts",
         training_loss: str = "mse",
     ):
-        super().__init__(task, hidden=hidden, variant=variant, projection=projection,
-                         residual=residual, dropout=dropout, scale=scale,
-                         training_loss=training_loss)  # fmt: skip
+        super().__init__(
+            task,
+            hidden=hidden,
+            variant=variant,
+            projection=projection,
+            residual=residual,
+            dropout=dropout,
+            scale=scale,
+            training_loss=training_loss,
+        )
         check_variant(self, variant)
         if training_loss not in self.training_losses or (
             training_loss == "cosent" and variant != "cosine"
         ):
-            raise ValueError(f"training_loss must be one of {self.training_losses} ('cosent' with "
-                             f"the 'cosine' variant only), got {training_loss!r} ({variant!r})")  # fmt: skip
+            raise ValueError(
+                f"training_loss must be one of {self.training_losses} ('cosent' with "
+                f"the 'cosine' variant only), got {training_loss!r} ({variant!r})"
+            )
         self.variant = variant
         self.training_loss = training_loss
         self.residual = projection and residual
@@ -234,9 +266,11 @@ HEAD_CLASSES: dict[str, type[Head]] = {
     cls.__name__: cls for cls in (SentimentHead, ParaphraseHead, SimilarityHead, RegressionHead)
 }
 HEAD_KINDS: dict[str, type[Head]] = {
-    "sentiment": SentimentHead, "paraphrase": ParaphraseHead, "similarity": SimilarityHead,
+    "sentiment": SentimentHead,
+    "paraphrase": ParaphraseHead,
+    "similarity": SimilarityHead,
     "regression": RegressionHead,
-}  # fmt: skip
+}
 
 
 def default_head(task: str | Task, hidden: int, **options) -> Head:

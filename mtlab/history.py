@@ -21,7 +21,11 @@ class TrainingLog:
 
     def __init__(self, phase: str, steps_per_epoch: int, log_every: int, on_log=None) -> None:
         self.phase, self.steps_per_epoch, self.log_every, self.on_log = (
-            phase, steps_per_epoch, log_every, on_log)  # fmt: skip
+            phase,
+            steps_per_epoch,
+            log_every,
+            on_log,
+        )
         self.rows: list[dict] = []
         self.pending: dict[str, list[float]] = defaultdict(list)  # losses since the last row
 
@@ -31,16 +35,27 @@ class TrainingLog:
         if step % self.log_every and step != total:
             return
         for task, values in self.pending.items():
-            self.rows.append(dict(phase=self.phase, step=step, epoch=step / self.steps_per_epoch,
-                                  task=task, loss=float(np.mean(values)), lr=lr, grad_norm=grad_norm))  # fmt: skip
+            self.rows.append(
+                dict(
+                    phase=self.phase,
+                    step=step,
+                    epoch=step / self.steps_per_epoch,
+                    task=task,
+                    loss=float(np.mean(values)),
+                    lr=lr,
+                    grad_norm=grad_norm,
+                )
+            )
         bar.set_postfix({t: f"{np.mean(v):.3f}" for t, v in self.pending.items()})
         self.pending.clear()
         if self.on_log is not None:
             self.on_log(self.table())
 
     def add_dev(self, step: int, scores: Mapping[str, float]) -> Mapping[str, float]:
-        self.rows += [dict(phase=self.phase, step=step, epoch=step / self.steps_per_epoch,
-                           task=t, dev=v) for t, v in scores.items()]  # fmt: skip
+        self.rows += [
+            dict(phase=self.phase, step=step, epoch=step / self.steps_per_epoch, task=t, dev=v)
+            for t, v in scores.items()
+        ]
         return scores
 
     def table(self) -> pd.DataFrame:
@@ -64,19 +79,25 @@ class PhaseClock:
         self.budget = budget_minutes * 60 if budget_minutes else math.inf
         self.started = time.perf_counter()
         if say:
-            print(f"{phase}: {total - start:,} steps planned"
-                  + (f", at most {budget_minutes:g} min" if budget_minutes else ""))  # fmt: skip
+            print(
+                f"{phase}: {total - start:,} steps planned"
+                + (f", at most {budget_minutes:g} min" if budget_minutes else "")
+            )
 
     def out_of_time(self, step: int) -> bool:
         """Whether the budget is spent; says the estimate once the first steps are timed."""
         elapsed = time.perf_counter() - self.started
         if self.say and step == self.start + self.MEASURE and step < self.total:
             rest = elapsed / self.MEASURE * (self.total - step)
-            print(f"{self.phase}: {self.MEASURE} steps took {elapsed:.1f} s; the other "
-                  f"{self.total - step:,} take about {rest / 60:.1f} min on this machine")  # fmt: skip
+            print(
+                f"{self.phase}: {self.MEASURE} steps took {elapsed:.1f} s; the other "
+                f"{self.total - step:,} take about {rest / 60:.1f} min on this machine"
+            )
         if elapsed < self.budget:
             return False
         if self.say:
-            print(f"{self.phase}: the {self.budget / 60:g} min budget is spent after "
-                  f"{step - self.start:,} of {self.total - self.start:,} steps")  # fmt: skip
+            print(
+                f"{self.phase}: the {self.budget / 60:g} min budget is spent after "
+                f"{step - self.start:,} of {self.total - self.start:,} steps"
+            )
         return True

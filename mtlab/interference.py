@@ -117,8 +117,15 @@ class GradientComparison:
         image = ax.imshow(mean.to_numpy(), cmap="RdBu", vmin=-limit, vmax=limit)
         for i, j in itertools.product(range(n), range(n)):
             dark = abs(mean.iat[i, j]) > 0.6 * limit  # white text on the darkest cells
-            ax.text(j, i, f"{mean.iat[i, j]:+.3f}\n± {std.iat[i, j]:.3f}", ha="center",
-                    va="center", fontsize=9, color="white" if dark else "black")  # fmt: skip
+            ax.text(
+                j,
+                i,
+                f"{mean.iat[i, j]:+.3f}\n± {std.iat[i, j]:.3f}",
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="white" if dark else "black",
+            )
         ax.set_xticks(range(n), self.tasks)
         ax.set_yticks(range(n), self.tasks)
         ax.set_title(title, fontsize=10)

@@ -116,9 +116,13 @@ def cosent_loss(task: str, cosines: torch.Tensor, targets: torch.Tensor, scale: 
     asks of them. A batch whose gold scores are all equal has no pair to rank: the loss is 0.
     """
     if cosines.dim() != 1 or cosines.shape != targets.shape:
-        _fail(task, "CoSENT takes one cosine and one gold score per pair, both 1-D.",
-              "pass the head's cosines (batch,) and the labels (batch,).",
-              cosines=cosines, targets=targets)  # fmt: skip
+        _fail(
+            task,
+            "CoSENT takes one cosine and one gold score per pair, both 1-D.",
+            "pass the head's cosines (batch,) and the labels (batch,).",
+            cosines=cosines,
+            targets=targets,
+        )
     differences = scale * (cosines[None, :] - cosines[:, None])  # [i, j]: scale * (cos_j - cos_i)
     ranked = differences[targets[:, None] > targets[None, :]]  # pairs where i is the more similar
     return torch.logsumexp(torch.cat([cosines.new_zeros(1), ranked]), dim=0)  # log(1 + sum exp)
@@ -135,9 +139,14 @@ def ranking_loss(
     without duplicates gives 0.
     """
     if u.shape != v.shape or u.dim() != 2 or labels.shape != u.shape[:1]:
-        _fail(task, "the ranking loss takes (batch, hidden) vectors for both sides and (batch,) labels.",
-              "pass the two sentence vectors of each pair, not the head's logits.",
-              u=u, v=v, labels=labels)  # fmt: skip
+        _fail(
+            task,
+            "the ranking loss takes (batch, hidden) vectors for both sides and (batch,) labels.",
+            "pass the two sentence vectors of each pair, not the head's logits.",
+            u=u,
+            v=v,
+            labels=labels,
+        )
     duplicates = labels.bool()
     if not duplicates.any():
         return u.new_zeros(())

@@ -108,8 +108,10 @@ class MultitaskBert(nn.Module):
 
     def head(self, task: str) -> Head:
         if task not in self.heads:
-            raise UnknownTaskError(f"no head for task {task!r}; this model has {list(self.heads)}"
-                                   ". Add one with model.add_head(task, head)")  # fmt: skip
+            raise UnknownTaskError(
+                f"no head for task {task!r}; this model has {list(self.heads)}"
+                ". Add one with model.add_head(task, head)"
+            )
         return self.heads[task]
 
     def embed(self, sentences: Sequence[str], pair_with: Sequence[str] | None = None):

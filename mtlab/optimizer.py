@@ -45,8 +45,9 @@ def make_optimizer(model: MultitaskBert, config: TrainConfig, total: int):
     groups = parameter_groups(model, config)
     device = groups[0]["params"][0].device
     # fused: one kernel for all weights, about 5x faster than the default on CPU (README, Speed)
-    optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay,
-                                  fused=device.type in ("cpu", "cuda"))  # fmt: skip
+    optimizer = torch.optim.AdamW(
+        groups, lr=config.lr, weight_decay=config.weight_decay, fused=device.type in ("cpu", "cuda")
+    )
     warmup = max(1, int(config.warmup * total))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup)))

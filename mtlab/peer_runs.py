@@ -40,8 +40,12 @@ class PeerConfig:
         """Refuse a setting that would fail late or measure nothing, naming the field."""
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        for name, least in (("steps", 1), ("untimed_steps", 0), ("batch_size", 1),
-                            ("threshold_rows", 1)):  # fmt: skip
+        for name, least in (
+            ("steps", 1),
+            ("untimed_steps", 0),
+            ("batch_size", 1),
+            ("threshold_rows", 1),
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}")

@@ -174,12 +174,28 @@ def trainer_finetune(task: str, train_set, dev_set, config: PeerConfig | None = 
         {"prediction": output.predictions.argmax(-1), "label": output.label_ids}
     )
     notes = {"model": "cross-encoder" if spec.is_pair else "sequence classifier"}
-    return _single_task_run("transformers Trainer", task, predictions, notes, trainer, seconds,
-                            clock, model.config._name_or_path)  # fmt: skip
+    return _single_task_run(
+        "transformers Trainer",
+        task,
+        predictions,
+        notes,
+        trainer,
+        seconds,
+        clock,
+        model.config._name_or_path,
+    )
 
 
-def _single_task_run(peer: str, task: str, predictions, notes: dict, trainer, seconds: float,
-                     clock: StepClock, model_path: str) -> PeerRun:  # fmt: skip
+def _single_task_run(
+    peer: str,
+    task: str,
+    predictions,
+    notes: dict,
+    trainer,
+    seconds: float,
+    clock: StepClock,
+    model_path: str,
+) -> PeerRun:
     """One peer's run on one task, scored, with what its Trainer counted."""
     batch_size = trainer.args.train_batch_size
     return PeerRun(
@@ -215,12 +231,14 @@ def sentence_transformers_finetune(
     model = SentenceTransformer(config.folder, device="cpu", local_files_only=True)
     model.max_seq_length = _max_length(model[0].auto_model.config)  # its folder says 256
     rows = _rows(train_set)
-    table = datasets.Dataset.from_dict({
-        "sentence1": [r["sentence1"] for r in rows],
-        "sentence2": [r["sentence2"] for r in rows],
-        # STS scores scaled to 0-1 as in its own stsb data (CoSENT only uses their order)
-        "label": [r["label"] / 5.0 if task == "sts" else r["label"] for r in rows],
-    })  # fmt: skip
+    table = datasets.Dataset.from_dict(
+        {
+            "sentence1": [r["sentence1"] for r in rows],
+            "sentence2": [r["sentence2"] for r in rows],
+            # STS scores scaled to 0-1 as in its own stsb data (CoSENT only uses their order)
+            "label": [r["label"] / 5.0 if task == "sts" else r["label"] for r in rows],
+        }
+    )
     loss = losses.CoSENTLoss(model) if task == "sts" else losses.OnlineContrastiveLoss(model)
     clock = StepClock(config.untimed_steps, config.budget_seconds)
     with tempfile.TemporaryDirectory() as output_dir:
@@ -239,15 +257,25 @@ def sentence_transformers_finetune(
         notes["threshold s"] = time.perf_counter() - started
         similarity = (similarity >= notes["threshold"]).astype(int)
     predictions = pd.DataFrame({"prediction": similarity, "label": [r["label"] for r in dev_rows]})
-    return _single_task_run("sentence-transformers", task, predictions, notes, trainer, seconds,
-                            clock, model[0].auto_model.config._name_or_path)  # fmt: skip
+    return _single_task_run(
+        "sentence-transformers",
+        task,
+        predictions,
+        notes,
+        trainer,
+        seconds,
+        clock,
+        model[0].auto_model.config._name_or_path,
+    )
 
 
 def _cosine(model, rows: list[dict], batch_size: int):
     """Cosine similarity of each pair's two sentence vectors, as a NumPy array."""
     with torch.inference_mode():
-        first, second = (model.encode([r[key] for r in rows], batch_size=batch_size,
-                                      convert_to_tensor=True) for key in ("sentence1", "sentence2"))  # fmt: skip
+        first, second = (
+            model.encode([r[key] for r in rows], batch_size=batch_size, convert_to_tensor=True)
+            for key in ("sentence1", "sentence2")
+        )
         return model.similarity_pairwise(first, second).float().cpu().numpy()
 
 
@@ -255,8 +283,11 @@ def _accuracy_threshold(model, rows: list[dict], config: PeerConfig) -> float:
     """The cosine threshold with the best accuracy on (up to threshold_rows) training pairs."""
     sample = random.Random(config.seed).sample(rows, min(len(rows), config.threshold_rows))
     evaluator = BinaryClassificationEvaluator(
-        [r["sentence1"] for r in sample], [r["sentence2"] for r in sample],
-        [r["label"] for r in sample], batch_size=config.batch_size,
-        similarity_fn_names=["cosine"], write_csv=False,
-    )  # fmt: skip
+        [r["sentence1"] for r in sample],
+        [r["sentence2"] for r in sample],
+        [r["label"] for r in sample],
+        batch_size=config.batch_size,
+        similarity_fn_names=["cosine"],
+        write_csv=False,
+    )
     return float(evaluator(model)["cosine_accuracy_threshold"])

@@ -63,8 +63,15 @@ def plot_history(history: pd.DataFrame, path: str | Path | None = None, *, overl
             dev_ax = ax.twinx()
             scored = rows.dropna(subset=["dev"])
             for (phase, part), marker in zip(scored.groupby("phase", sort=False), "osd^v"):
-                dev_ax.plot(part["step"] + offsets[phase], part["dev"], ":", marker=marker,
-                            markersize=4, color="gray", label=f"dev, {phase}")  # fmt: skip
+                dev_ax.plot(
+                    part["step"] + offsets[phase],
+                    part["dev"],
+                    ":",
+                    marker=marker,
+                    markersize=4,
+                    color="gray",
+                    label=f"dev, {phase}",
+                )
             dev_ax.set_ylim(min(0.0, scored["dev"].min() - 0.05), 1.0)
             dev_ax.set_ylabel("dev score (dotted)")
     fig.tight_layout()

@@ -58,17 +58,23 @@ def read_task_file(
         raise DataFormatError(f"{path.name} is empty: expected a tab-separated header {needed}")
     if isinstance(first[1], BadLine) or not any(field.strip() for field in first[1]):
         why = "is blank" if not isinstance(first[1], BadLine) else f"is not a header: {first[1]}"
-        raise DataFormatError(f"{path.name} line 1 {why}; expected the header, tab-separated "
-                              f"columns {needed}, on the first line")  # fmt: skip
+        raise DataFormatError(
+            f"{path.name} line 1 {why}; expected the header, tab-separated "
+            f"columns {needed}, on the first line"
+        )
     header = [name.strip() for name in first[1]]
     columns = locate_columns(path, header, needed)
     return _parse_rows(rows, path, "line", header, columns, spec, labelled, strict)
 
 
 def read_task_rows(
-    rows: pd.DataFrame | Iterable[dict], task: str | Task, split: str, *, labelled: bool,
+    rows: pd.DataFrame | Iterable[dict],
+    task: str | Task,
+    split: str,
+    *,
+    labelled: bool,
     strict: bool = False,
-) -> tuple[list[dict], list[RowProblem]]:  # fmt: skip
+) -> tuple[list[dict], list[RowProblem]]:
     """The same checks for rows given in memory (a DataFrame or a list of dicts)."""
     spec = get_task(task)
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
@@ -81,8 +87,10 @@ def read_task_rows(
             f"{name.name}: no column(s) {missing}; expected columns {needed}, found {header}"
         )
     columns = {column: header.index(column) for column in needed}
-    records = ((i + 1, [_as_text(value) for value in row]) for i, row in
-               enumerate(frame.itertuples(index=False, name=None)))  # fmt: skip
+    records = (
+        (i + 1, [_as_text(value) for value in row])
+        for i, row in enumerate(frame.itertuples(index=False, name=None))
+    )
     return _parse_rows(records, name, "row", header, columns, spec, labelled, strict)
 
 
@@ -98,9 +106,15 @@ def _needed_columns(spec: Task, labelled: bool) -> list[str]:
 
 
 def _parse_rows(
-    rows: Iterator[tuple[int, list[str] | BadLine]], path: Path, unit: str, header: list[str],
-    columns: dict[str, int], spec: Task, labelled: bool, strict: bool,
-) -> tuple[list[dict], list[RowProblem]]:  # fmt: skip
+    rows: Iterator[tuple[int, list[str] | BadLine]],
+    path: Path,
+    unit: str,
+    header: list[str],
+    columns: dict[str, int],
+    spec: Task,
+    labelled: bool,
+    strict: bool,
+) -> tuple[list[dict], list[RowProblem]]:
     """Every row through _parse_row; bad ones skipped and reported (or raised when strict)."""
     examples: list[dict] = []
     problems: list[RowProblem] = []
@@ -190,8 +204,10 @@ def _parse_label(text: str, spec: Task) -> int | float:
     if not text:
         raise BadLine(f"blank label in column {column!r} (expected {expected})")
     if not PLAIN_NUMBER.fullmatch(text):
-        raise BadLine(f"non-numeric label {text!r} in column {column!r} (expected {expected}); "
-                      "a label is written in plain ASCII digits")  # fmt: skip
+        raise BadLine(
+            f"non-numeric label {text!r} in column {column!r} (expected {expected}); "
+            "a label is written in plain ASCII digits"
+        )
     value = float(text)
     if spec.is_classification:
         if value.is_integer() and 0 <= value < spec.num_classes:

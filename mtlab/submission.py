@@ -71,16 +71,20 @@ def check_predictions(path: Path, task: str, split: str, data_dir: Path) -> list
     missing = [i for i in expected if i not in counts]
     extra = [i for i in counts if i not in set(expected)]
     repeated = [i for i, n in counts.items() if n > 1]
-    for what, ids in (("missing ids", missing), ("ids not in the input", extra),
-                      ("ids given more than once", repeated)):  # fmt: skip
+    for what, ids in (
+        ("missing ids", missing),
+        ("ids not in the input", extra),
+        ("ids given more than once", repeated),
+    ):
         if ids:
             problems.append(f"{len(ids)} {what} (e.g. {ids[:3]})")
     if predicted.columns[1] != spec.prediction_column:
         problems.append(f"column {predicted.columns[1]!r}, expected {spec.prediction_column!r}")
     bad = [v for v in predicted.iloc[:, 1] if not _in_range(v, spec)]
     if bad:
-        problems.append(f"{len(bad)} value(s) out of range, e.g. {bad[:3]}; expected "
-                        f"{spec.describe_labels()}")  # fmt: skip
+        problems.append(
+            f"{len(bad)} value(s) out of range, e.g. {bad[:3]}; expected {spec.describe_labels()}"
+        )
     return problems
 
 
@@ -96,13 +100,22 @@ def _in_range(text: str, spec: Task) -> bool:
 
 def submit(predictions: Path, data_dir: Path, out: Path) -> list[str]:
     """Check the six course files in `predictions`, then zip the folder; the names zipped."""
-    missing = [output_file(t, s) for t in COURSE_TASKS for s in SPLITS
-               if not (predictions / output_file(t, s)).is_file()]  # fmt: skip
+    missing = [
+        output_file(t, s)
+        for t in COURSE_TASKS
+        for s in SPLITS
+        if not (predictions / output_file(t, s)).is_file()
+    ]
     if missing:
-        raise SubmissionError(f"{predictions} lacks {len(missing)} of the 6 course files: "
-                              f"{', '.join(missing)}")  # fmt: skip
-    problems = [f"{output_file(t, s)}: {p}" for t in COURSE_TASKS for s in SPLITS
-                for p in check_predictions(predictions / output_file(t, s), t, s, data_dir)]  # fmt: skip
+        raise SubmissionError(
+            f"{predictions} lacks {len(missing)} of the 6 course files: {', '.join(missing)}"
+        )
+    problems = [
+        f"{output_file(t, s)}: {p}"
+        for t in COURSE_TASKS
+        for s in SPLITS
+        for p in check_predictions(predictions / output_file(t, s), t, s, data_dir)
+    ]
     if problems:
         raise SubmissionError("; ".join(problems))
     names = sorted(p.name for p in predictions.glob("*-output.csv"))
@@ -118,10 +131,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mtlab submit", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--predictions", type=Path, default=Path("runs/latest/predictions"),
-                        help="the folder a run wrote (default: runs/latest/predictions)")  # fmt: skip
-    parser.add_argument("--data-dir", help="the course data the predictions are for "
-                        "(default: $MTLAB_DATA_DIR, data/, sample)")  # fmt: skip
+    parser.add_argument(
+        "--predictions",
+        type=Path,
+        default=Path("runs/latest/predictions"),
+        help="the folder a run wrote (default: runs/latest/predictions)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="the course data the predictions are for (default: $MTLAB_DATA_DIR, data/, sample)",
+    )
     parser.add_argument("--out", type=Path, default=Path("submission.zip"))
     args = parser.parse_args(argv)
     try:

@@ -162,15 +162,25 @@ def register_task(
     if problems:
         raise ValueError(f"register_task({name!r}): " + "; ".join(problems))
     if head is None:
-        head = ("paraphrase" if len(text_columns) == 2 else "sentiment") if num_classes else (
-            "similarity" if len(text_columns) == 2 else "regression")  # fmt: skip
+        head = (
+            ("paraphrase" if len(text_columns) == 2 else "sentiment")
+            if num_classes
+            else ("similarity" if len(text_columns) == 2 else "regression")
+        )
     task = Task(
-        name=name, text_columns=text_columns, label_column=label_column,
-        num_classes=num_classes, score_range=score_range, files=files, rows=rows,
-        id_column=id_column, prediction_column=prediction_column,
-        output_name=output_name or name, head=head,
+        name=name,
+        text_columns=text_columns,
+        label_column=label_column,
+        num_classes=num_classes,
+        score_range=score_range,
+        files=files,
+        rows=rows,
+        id_column=id_column,
+        prediction_column=prediction_column,
+        output_name=output_name or name,
+        head=head,
         label_names=tuple(label_names),
-    )  # fmt: skip
+    )
     _REGISTRY[name] = task
     return task
 
@@ -208,7 +218,7 @@ register_task(
         "train": "ids-sst-train.csv",
         "dev": "ids-sst-dev.csv",
         "test": "ids-sst-test-student.csv",
-    },  # fmt: skip
+    },
     prediction_column="Predicted_Sentiment",
     head="sentiment",
     label_names=["very negative", "negative", "neutral", "positive", "very positive"],

@@ -74,8 +74,10 @@ class TrainConfig:
         if self.surgery is not None and self.surgery not in SURGERIES:
             raise ValueError(f"surgery must be None or one of {SURGERIES}, got {self.surgery!r}")
         if self.surgery is not None and self.schedule != "round_robin":
-            raise ValueError("surgery trains one batch of every task at each step, so it needs "
-                             f"schedule='round_robin', got {self.schedule!r}")  # fmt: skip
+            raise ValueError(
+                "surgery trains one batch of every task at each step, so it needs "
+                f"schedule='round_robin', got {self.schedule!r}"
+            )
         if not 0 < self.layer_decay <= 1:
             raise ValueError(f"layer_decay must be in (0, 1] (1 = off), got {self.layer_decay}")
         if self.head_lr is not None and not (math.isfinite(self.head_lr) and self.head_lr > 0):
@@ -120,8 +122,13 @@ def check_trainable(model: MultitaskBert, tasks) -> None:
 def all_sentences(datasets: Mapping) -> list[str]:
     """Every sentence of every dataset (for filling the frozen-encoder cache)."""
     keys = ("sentence", "sentence1", "sentence2")
-    return [example[k] for dataset in datasets.values() for example in dataset
-            for k in keys if k in example]  # fmt: skip
+    return [
+        example[k]
+        for dataset in datasets.values()
+        for example in dataset
+        for k in keys
+        if k in example
+    ]
 
 
 def training_steps(
@@ -217,7 +224,9 @@ def train(
     check_trainable(model, train_sets)
     check_extensions(model, config, world)
     if model.encoder.frozen and model.feature_cache is not None:
-        model.feature_cache.warm(model.encoder, all_sentences(train_sets), progress=progress and rank == 0)  # fmt: skip
+        model.feature_cache.warm(
+            model.encoder, all_sentences(train_sets), progress=progress and rank == 0
+        )
     batches = multitask_batches(train_sets, config, model)
     together = tasks_per_step(train_sets, config)
     total, per_epoch = phase_length(len(batches), together, config)
@@ -242,9 +251,15 @@ def train(
             # the highest learning rate of the step (layer decay and head_lr set lower/higher ones)
             log.add_losses(step, total, losses, max(scheduler.get_last_lr()), grad_norm, bar)
             dev.score_if_due(model, step, total, log)
-            if state_path is not None and config.checkpoint_every and step % config.checkpoint_every == 0:  # fmt: skip
+            if (
+                state_path is not None
+                and config.checkpoint_every
+                and step % config.checkpoint_every == 0
+            ):
                 if rank == 0:
-                    save_training_state(state_path, model, optimizer, scheduler, step, log, dev.best)  # fmt: skip
+                    save_training_state(
+                        state_path, model, optimizer, scheduler, step, log, dev.best
+                    )
                 saved = step
             bar.update()
     except FloatingPointError as error:  # say where it happened, not only what
@@ -270,8 +285,10 @@ def check_extensions(model: MultitaskBert, config: TrainConfig, world: int) -> N
         if not getattr(config, name):
             continue
         if model.encoder.frozen:
-            raise ValueError(f"{name} acts on the shared encoder, which is frozen in {model.mode}: "
-                             f"use it in finetune (--finetune-{name})")  # fmt: skip
+            raise ValueError(
+                f"{name} acts on the shared encoder, which is frozen in {model.mode}: "
+                f"use it in finetune (--finetune-{name})"
+            )
         if world > 1:
             raise ValueError(f"{name} runs in one process; this run has {world} (torchrun)")
 

@@ -176,9 +176,15 @@ def _progress_bar(part: Path, total: int | None, initial: int, enabled: bool):
     from tqdm.auto import tqdm
 
     return tqdm(
-        total=total, initial=initial, desc=part.name.removesuffix(".part"), unit="B",
-        unit_scale=True, unit_divisor=1024, disable=not enabled, leave=True,
-    )  # fmt: skip
+        total=total,
+        initial=initial,
+        desc=part.name.removesuffix(".part"),
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        disable=not enabled,
+        leave=True,
+    )
 
 
 def say(enabled: bool, message: str) -> None:

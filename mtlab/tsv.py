@@ -27,8 +27,10 @@ class BadLine(Exception):
 def check_is_file(path: Path) -> None:
     """A missing file, a folder, a dangling or looping link: each named for what it is."""
     if path.is_symlink() and not path.exists():
-        raise DataFormatError(f"{path} is a symbolic link that leads nowhere (its target is "
-                              "missing, or the link loops back on itself); expected a data file")  # fmt: skip
+        raise DataFormatError(
+            f"{path} is a symbolic link that leads nowhere (its target is "
+            "missing, or the link loops back on itself); expected a data file"
+        )
     if path.is_dir():
         raise DataFormatError(f"{path} is a folder; expected the data file {path.name} there")
     if not path.is_file():
@@ -67,8 +69,10 @@ def _decode(path: Path, raw: bytes) -> str:
         raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
         or raw[:2000].count(0) > len(raw[:2000]) // 10
     ):
-        raise DataFormatError(f"{path.name}: UTF-16 or binary data (NUL bytes at the start); "
-                              "expected a UTF-8 tab-separated text file: save it as UTF-8")  # fmt: skip
+        raise DataFormatError(
+            f"{path.name}: UTF-16 or binary data (NUL bytes at the start); "
+            "expected a UTF-8 tab-separated text file: save it as UTF-8"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -82,22 +86,29 @@ def _decode(path: Path, raw: bytes) -> str:
 def _fields(line: str, next_line: str | None) -> list[str]:
     """One line's tab-separated fields; a line the csv module refuses raises BadLine, in words."""
     if "\r" in line:
-        raise BadLine("a carriage return (\\r) in the middle of the line: each row must be one "
-                      "line ending in \\n (or \\r\\n)")  # fmt: skip
+        raise BadLine(
+            "a carriage return (\\r) in the middle of the line: each row must be one "
+            "line ending in \\n (or \\r\\n)"
+        )
     try:
         return next(csv.reader([line], delimiter="\t", strict=True), [])
     except csv.Error as error:
         message = str(error)
     if "unexpected end of data" in message:
         closes = next_line is not None and next_line.count('"') % 2 == 1
-        raise BadLine("a quoted field holds a line break (its quote closes on the next line): each "
-                      "row must be one line, remove the line break" if closes else
-                      "a quote opened on this line is never closed: remove it, or close it (a "
-                      'quote inside a quoted field is written "")')  # fmt: skip
+        raise BadLine(
+            "a quoted field holds a line break (its quote closes on the next line): each "
+            "row must be one line, remove the line break"
+            if closes
+            else "a quote opened on this line is never closed: remove it, or close it (a "
+            'quote inside a quoted field is written "")'
+        )
     if "expected after" in message:
-        raise BadLine('a field starts with a quote but goes on after the closing quote (as in '
-                      '"Hello" he said): quote the whole field and double the quotes inside it, '
-                      'or remove the quotes')  # fmt: skip
+        raise BadLine(
+            "a field starts with a quote but goes on after the closing quote (as in "
+            '"Hello" he said): quote the whole field and double the quotes inside it, '
+            "or remove the quotes"
+        )
     if "field larger than field limit" in message:
         raise BadLine(f"a field longer than {csv.field_size_limit():,} characters")
     raise BadLine(f"not a clean tab-separated line ({message})")

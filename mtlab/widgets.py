@@ -23,12 +23,17 @@ def predict_all(model: MultitaskBert, first: str, second: str) -> dict[str, str]
     with torch.inference_mode():
         for task in model.heads:
             spec = get_task(task)
-            batch = ({"sentences1": [first], "sentences2": [second]} if spec.is_pair
-                     else {"sentences": [first]})  # fmt: skip
+            batch = (
+                {"sentences1": [first], "sentences2": [second]}
+                if spec.is_pair
+                else {"sentences": [first]}
+            )
             output = model(task, batch)[0]
             if not spec.is_classification:
-                answers[task] = f"{output.item():.2f} (scores from {spec.score_range[0]:g} to "  \
-                                f"{spec.score_range[1]:g})"  # fmt: skip
+                answers[task] = (
+                    f"{output.item():.2f} (scores from {spec.score_range[0]:g} to "
+                    f"{spec.score_range[1]:g})"
+                )
                 continue
             if output.dim() == 0:  # single-logit head: probability of class 1
                 p1 = torch.sigmoid(output).item()
@@ -52,8 +57,10 @@ def prediction_explorer(
 
     def update(_=None) -> None:
         answers = predict_all(model, box1.value, box2.value)
-        rows = "".join(f"<tr><td><b>{task}</b> ({get_task(task).head})</td><td>{escape(answer)}</td></tr>"
-                       for task, answer in answers.items())  # fmt: skip
+        rows = "".join(
+            f"<tr><td><b>{task}</b> ({get_task(task).head})</td><td>{escape(answer)}</td></tr>"
+            for task, answer in answers.items()
+        )
         result.value = f"<table>{rows}</table>"
 
     box1.observe(update, names="value")
@@ -111,9 +118,13 @@ def trace_stepper(trace: BackwardTrace, depth: int = 0) -> w.VBox:
     """
     deepest = max((n.depth for n in trace.nodes.values()), default=0)
     slider = w.IntSlider(
-        value=min(depth, deepest), min=0, max=deepest, description="steps back",
-        disabled=trace.root is None, continuous_update=True,
-    )  # fmt: skip
+        value=min(depth, deepest),
+        min=0,
+        max=deepest,
+        description="steps back",
+        disabled=trace.root is None,
+        continuous_update=True,
+    )
     page = w.HTML()
 
     def update(_=None) -> None:

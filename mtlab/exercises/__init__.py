@@ -87,14 +87,26 @@ def check(exercise: str) -> Callable:
             try:
                 notes = run(*args, **kwargs) or []
             except NotImplementedError:
-                return Verdict(exercise, NOT_DONE, ["fill in the cell above (replace the "
-                                                    "`raise NotImplementedError()`), then run this "
-                                                    "check again"])  # fmt: skip
+                return Verdict(
+                    exercise,
+                    NOT_DONE,
+                    [
+                        "fill in the cell above (replace the "
+                        "`raise NotImplementedError()`), then run this "
+                        "check again"
+                    ],
+                )
             except Wrong as wrong:
                 return Verdict(exercise, WRONG, str(wrong).splitlines(), wrong.mistake)
             except Exception as error:  # the student's code failed: say how, in one line
-                return Verdict(exercise, WRONG, [f"your code raised {type(error).__name__}: "
-                                                 f"{str(error).splitlines()[0] if str(error) else ''}"])  # fmt: skip
+                return Verdict(
+                    exercise,
+                    WRONG,
+                    [
+                        f"your code raised {type(error).__name__}: "
+                        f"{str(error).splitlines()[0] if str(error) else ''}"
+                    ],
+                )
             return Verdict(exercise, DONE, notes)
 
         return checked

@@ -22,10 +22,26 @@ from mtlab.tasks import get_task
 
 # -- Exercise 1.1: a label from its text -------------------------------------------------------
 
-GOOD_LABELS = [("quora", "1.0"), ("quora", "0.0"), ("sst", "4"), ("sst", " 2 "), ("sts", "3.8"),
-               ("sts", "5"), ("sts", "0.4")]  # fmt: skip
-BAD_LABELS = [("sst", "5"), ("sst", "-1"), ("quora", "2.0"), ("quora", "0.5"), ("sts", "5.5"),
-              ("sts", "-0.2"), ("sts", "nan"), ("sst", ""), ("quora", "yes")]  # fmt: skip
+GOOD_LABELS = [
+    ("quora", "1.0"),
+    ("quora", "0.0"),
+    ("sst", "4"),
+    ("sst", " 2 "),
+    ("sts", "3.8"),
+    ("sts", "5"),
+    ("sts", "0.4"),
+]
+BAD_LABELS = [
+    ("sst", "5"),
+    ("sst", "-1"),
+    ("quora", "2.0"),
+    ("quora", "0.5"),
+    ("sts", "5.5"),
+    ("sts", "-0.2"),
+    ("sts", "nan"),
+    ("sst", ""),
+    ("quora", "yes"),
+]
 
 REFUSE_HINTS = {
     "nan": " (every comparison with NaN is False, so `value < low or value > high` lets it "
@@ -64,33 +80,43 @@ def check_read_label(read_label: Callable) -> list[str]:
             hint = " Quora writes 1.0 and 0.0: int('1.0') fails, float() reads it" * (
                 task == "quora"
             )
-            raise Wrong(f"read_label({text!r}, {task!r}) raised {type(error).__name__}: {error}, "
-                        f"but it is a valid label ({want!r}).{hint}")  # fmt: skip
+            raise Wrong(
+                f"read_label({text!r}, {task!r}) raised {type(error).__name__}: {error}, "
+                f"but it is a valid label ({want!r}).{hint}"
+            )
         where = f"read_label({text!r}, {task!r}) returned {got!r}"
         if get_task(task).is_classification:
             if isinstance(got, float) and got == want:
-                raise Wrong(f"{where}, a float: a class must come back as the int {want}. Float "
-                            "class labels make a float batch, and cross-entropy wants torch.long "
-                            "class indices")  # fmt: skip
+                raise Wrong(
+                    f"{where}, a float: a class must come back as the int {want}. Float "
+                    "class labels make a float batch, and cross-entropy wants torch.long "
+                    "class indices"
+                )
             if not isinstance(got, numbers.Integral) or isinstance(got, bool) or got != want:
                 raise Wrong(f"{where}, expected the int {want}")
         else:
             if isinstance(got, numbers.Integral) and not isinstance(got, bool):
-                raise Wrong(f"{where}, an int: an STS score must stay a float ({want!r}). An int "
-                            "loses the fraction (3.8 becomes 3 or 4), and collate gives the whole "
-                            "batch torch.long labels when its first label is an int",
-                            mistake=3)  # fmt: skip
+                raise Wrong(
+                    f"{where}, an int: an STS score must stay a float ({want!r}). An int "
+                    "loses the fraction (3.8 becomes 3 or 4), and collate gives the whole "
+                    "batch torch.long labels when its first label is an int",
+                    mistake=3,
+                )
             if not isinstance(got, float) or abs(got - want) > 1e-9:
                 raise Wrong(f"{where}, expected the float {want!r}")
     for task, text in BAD_LABELS:
         got, error = _call(read_label, text, task)
         valid = get_task(task).describe_labels()
         if error is None:
-            raise Wrong(f"read_label({text!r}, {task!r}) returned {got!r}: it must raise "
-                        f"ValueError, since a {task} label is {valid}{REFUSE_HINTS.get(text, '')}")  # fmt: skip
+            raise Wrong(
+                f"read_label({text!r}, {task!r}) returned {got!r}: it must raise "
+                f"ValueError, since a {task} label is {valid}{REFUSE_HINTS.get(text, '')}"
+            )
         if not isinstance(error, ValueError):
-            raise Wrong(f"read_label({text!r}, {task!r}) raised {type(error).__name__}; raise "
-                        "ValueError, with a message that says what a valid label is")  # fmt: skip
+            raise Wrong(
+                f"read_label({text!r}, {task!r}) raised {type(error).__name__}; raise "
+                "ValueError, with a message that says what a valid label is"
+            )
     return [f"{len(GOOD_LABELS)} valid labels read right, {len(BAD_LABELS)} invalid ones refused"]
 
 
@@ -105,15 +131,22 @@ def _row(id_: str, *sentences: str, label: float | None = None) -> dict:
 def _rows() -> dict[str, list[dict]]:
     """One small list of rows per kind of batch, with different label types."""
     return {
-        "sst train": [_row("s1", "A fine film .", label=3), _row("s2", "Dull .", label=0),
-                      _row("s3", "A triumph .", label=4)],
-        "quora train": [_row("q1", "How do I cook rice?", "How to cook rice?", label=1),
-                        _row("q2", "What is love?", "Who wrote Hamlet?", label=0)],
-        "sts train": [_row("t1", "A dog runs.", "A dog is running.", label=4.6),
-                      _row("t2", "A man sings.", "The market fell.", label=0.2),
-                      _row("t3", "A cat sleeps.", "A cat naps.", label=3.8)],
+        "sst train": [
+            _row("s1", "A fine film .", label=3),
+            _row("s2", "Dull .", label=0),
+            _row("s3", "A triumph .", label=4),
+        ],
+        "quora train": [
+            _row("q1", "How do I cook rice?", "How to cook rice?", label=1),
+            _row("q2", "What is love?", "Who wrote Hamlet?", label=0),
+        ],
+        "sts train": [
+            _row("t1", "A dog runs.", "A dog is running.", label=4.6),
+            _row("t2", "A man sings.", "The market fell.", label=0.2),
+            _row("t3", "A cat sleeps.", "A cat naps.", label=3.8),
+        ],
         "sst test": [_row("u1", "A perfect film ."), _row("u2", "Not worth it .")],
-    }  # fmt: skip
+    }
 
 
 def _check_keys(name: str, out: Mapping, want: Batch, rows: list[dict]) -> None:
@@ -125,43 +158,62 @@ def _check_keys(name: str, out: Mapping, want: Batch, rows: list[dict]) -> None:
         for key, value in out.items():
             first = value[0] if isinstance(value, (list, tuple)) and value else None
             if isinstance(first, str) and one in first and two in first:
-                raise Wrong(f"{name}: {key!r} holds each pair as one string. Keep the two "
-                            "sentences apart, as 'sentences1' and 'sentences2': the model encodes "
-                            "each on its own and compares the two vectors", mistake=12)  # fmt: skip
+                raise Wrong(
+                    f"{name}: {key!r} holds each pair as one string. Keep the two "
+                    "sentences apart, as 'sentences1' and 'sentences2': the model encodes "
+                    "each on its own and compares the two vectors",
+                    mistake=12,
+                )
             if isinstance(first, (list, tuple)) and list(first) == [one, two]:
-                raise Wrong(f"{name}: {key!r} holds (sentence1, sentence2) tuples; a pair batch "
-                            "keeps the two sides apart, as 'sentences1' and 'sentences2'")  # fmt: skip
+                raise Wrong(
+                    f"{name}: {key!r} holds (sentence1, sentence2) tuples; a pair batch "
+                    "keeps the two sides apart, as 'sentences1' and 'sentences2'"
+                )
     extra = [k for k in got_keys if k not in want_keys]
     for key in (k for k in want_keys if k not in got_keys):
         close = difflib.get_close_matches(key, extra, n=1, cutoff=0.6)
         if close:
-            raise Wrong(f"{name}: your batch has the key {close[0]!r} where a batch has {key!r}. "
-                        "One row says 'sentence' and 'label'; a batch of rows says 'sentences' "
-                        "and 'labels', and every cell after this reads those keys", mistake=2)  # fmt: skip
+            raise Wrong(
+                f"{name}: your batch has the key {close[0]!r} where a batch has {key!r}. "
+                "One row says 'sentence' and 'label'; a batch of rows says 'sentences' "
+                "and 'labels', and every cell after this reads those keys",
+                mistake=2,
+            )
     if "labels" in out and "labels" not in want:
-        raise Wrong(f"{name}: rows from a test file have no labels, so the batch must have no "
-                    "'labels' key; then training on it fails on the first step, with a message, "
-                    "instead of training on labels that are not there")  # fmt: skip
+        raise Wrong(
+            f"{name}: rows from a test file have no labels, so the batch must have no "
+            "'labels' key; then training on it fails on the first step, with a message, "
+            "instead of training on labels that are not there"
+        )
     raise Wrong(f"{name}: your batch has keys {got_keys}, expected {want_keys}")
 
 
 def _check_labels(name: str, labels, want: torch.Tensor) -> None:
     if not isinstance(labels, torch.Tensor):
-        raise Wrong(f"{name}: 'labels' is a {type(labels).__name__}; make it one tensor "
-                    "(torch.tensor(...)), which is what a loss takes")  # fmt: skip
+        raise Wrong(
+            f"{name}: 'labels' is a {type(labels).__name__}; make it one tensor "
+            "(torch.tensor(...)), which is what a loss takes"
+        )
     if want.dtype == torch.float32:
         if not labels.is_floating_point():
             scores = [round(x, 2) for x in want.tolist()]
-            raise Wrong(f"{name}: STS scores {scores} came out as {labels.dtype} "
-                        f"{labels.tolist()}: integer targets truncate the scores, and MSE needs "
-                        "float32 targets", mistake=3)  # fmt: skip
+            raise Wrong(
+                f"{name}: STS scores {scores} came out as {labels.dtype} "
+                f"{labels.tolist()}: integer targets truncate the scores, and MSE needs "
+                "float32 targets",
+                mistake=3,
+            )
         if labels.dtype != torch.float32:
-            raise Wrong(f"{name}: STS labels are {labels.dtype}; the model's outputs are float32 "
-                        "and MSE wants the same dtype on both sides. torch.tensor(a list of "
-                        "floats) gives float32 (np.array gives float64)")  # fmt: skip
+            raise Wrong(
+                f"{name}: STS labels are {labels.dtype}; the model's outputs are float32 "
+                "and MSE wants the same dtype on both sides. torch.tensor(a list of "
+                "floats) gives float32 (np.array gives float64)"
+            )
     elif labels.dtype != torch.long:
-        raise Wrong(f"{name}: class labels are {labels.dtype}; cross-entropy wants torch.long "
-                    "class indices. torch.tensor(a list of ints) gives torch.long")  # fmt: skip
+        raise Wrong(
+            f"{name}: class labels are {labels.dtype}; cross-entropy wants torch.long "
+            "class indices. torch.tensor(a list of ints) gives torch.long"
+        )
     if labels.shape != want.shape or not torch.allclose(labels.double(), want.double()):
         raise Wrong(f"{name}: labels {labels.tolist()}, expected {want.tolist()}")
 
@@ -172,9 +224,11 @@ def check_collate(collate_fn: Callable) -> list[str]:
     for name, rows in _rows().items():
         out, error = _call(collate_fn, [dict(row) for row in rows])
         if isinstance(error, KeyError) and "label" not in rows[0]:
-            raise Wrong(f"{name}: your collate raised KeyError {error} on rows without labels. "
-                        "Rows from a test file have no 'label': add 'labels' only when the "
-                        "rows have them")  # fmt: skip
+            raise Wrong(
+                f"{name}: your collate raised KeyError {error} on rows without labels. "
+                "Rows from a test file have no 'label': add 'labels' only when the "
+                "rows have them"
+            )
         if error is not None:
             raise error
         want = collate(rows)
@@ -222,7 +276,7 @@ def _padding_hint(lengths: list[int], batch_size: int, got: float) -> str:
         128 * len(lengths): "padding to 128, not to each batch's longest",
         sum(max(b) for b in batches): "one longest length per batch: multiply by the number of "
         "sentences in it",
-    }  # fmt: skip
+    }
     return next((f" ({why})" for count, why in wrong.items() if got == count), "")
 
 
@@ -238,21 +292,31 @@ def check_padded_positions(padded_positions: Callable) -> list[str]:
             raise Wrong(f"for lengths {lengths} it returned {got!r}, expected a number")
         if got != want:
             shown = lengths if len(lengths) < 10 else f"{lengths[:6]}... ({len(lengths)} lengths)"
-            raise Wrong(f"lengths {shown} in batches of {batch_size}: expected {want} positions, "
-                        f"got {got}{_padding_hint(lengths, batch_size, got)}")  # fmt: skip
+            raise Wrong(
+                f"lengths {shown} in batches of {batch_size}: expected {want} positions, "
+                f"got {got}{_padding_hint(lengths, batch_size, got)}"
+            )
     return [f"right on {len(_length_cases())} lists, including a short last batch"]
 
 
 def use_padded_positions(padded_positions: Callable) -> Callable:
     """The student's padded_positions, or mtlab's while the stub is unfilled."""
-    return yours_or_mtlab("padded_positions", padded_positions, mtlab_padded_positions,
-                          lambda f: f(pd.Series([3, 5]), 2))  # fmt: skip
+    return yours_or_mtlab(
+        "padded_positions",
+        padded_positions,
+        mtlab_padded_positions,
+        lambda f: f(pd.Series([3, 5]), 2),
+    )
 
 
 # -- Exercise 1.4: which dataset class ---------------------------------------------------------
 
-CLASSES = (LabelledSentenceDataset, UnlabelledSentenceDataset, LabelledPairDataset,
-           UnlabelledPairDataset)  # fmt: skip
+CLASSES = (
+    LabelledSentenceDataset,
+    UnlabelledSentenceDataset,
+    LabelledPairDataset,
+    UnlabelledPairDataset,
+)
 SPLITS = [(task, split) for task in ("sst", "sts") for split in ("train", "dev", "test")]
 SPLITS += [("quora", "train"), ("quora", "dev")]
 
@@ -277,13 +341,18 @@ def check_dataset_class(dataset_class: Callable) -> list[str]:
             names = ", ".join(c.__name__ for c in CLASSES)
             raise Wrong(f"{where} {got!r}; expected one of mtlab's classes: {names}")
         if got.labelled != want.labelled and want.labelled:
-            raise Wrong(f"{where} {got.__name__} for the {split} split: its rows have no labels, "
-                        "so training stops at the first batch['labels']; train and dev files are "
-                        f"labelled ({want.__name__})", mistake=5)  # fmt: skip
+            raise Wrong(
+                f"{where} {got.__name__} for the {split} split: its rows have no labels, "
+                "so training stops at the first batch['labels']; train and dev files are "
+                f"labelled ({want.__name__})",
+                mistake=5,
+            )
         if got.labelled != want.labelled:
-            raise Wrong(f"{where} {got.__name__} for the test split: test files have no label "
-                        "column, so a labelled class cannot read them (see the DataFormatError "
-                        f"above); use {want.__name__}")  # fmt: skip
+            raise Wrong(
+                f"{where} {got.__name__} for the test split: test files have no label "
+                "column, so a labelled class cannot read them (see the DataFormatError "
+                f"above); use {want.__name__}"
+            )
         if got.pair != want.pair:
             kind = "a pair task (two sentences per row)" if want.pair else "a single-sentence task"
             raise Wrong(f"{where} {got.__name__}, but {task} is {kind}: use {want.__name__}")
@@ -292,5 +361,6 @@ def check_dataset_class(dataset_class: Callable) -> list[str]:
 
 def use_dataset_class(dataset_class: Callable) -> Callable:
     """The student's dataset_class, or mtlab's while the stub is unfilled."""
-    return yours_or_mtlab("dataset_class", dataset_class, mtlab_dataset_class,
-                          lambda f: f("sst", "train"))  # fmt: skip
+    return yours_or_mtlab(
+        "dataset_class", dataset_class, mtlab_dataset_class, lambda f: f("sst", "train")
+    )

@@ -26,23 +26,33 @@ def mtlab_log_means(steps: list[tuple[str, float]], log_every: int) -> pd.DataFr
 def _losses(tasks: list[str], n: int, seed: int) -> list[tuple[str, float]]:
     """n steps, tasks in turn, each with losses on a scale of its own (as in the notebook)."""
     rng, scale = random.Random(seed), {"sst": 1.6, "quora": 0.7, "sts": 3.0}
-    return [(t, round(scale.get(t, 1.0) * rng.uniform(0.5, 1.5), 4))
-            for t in (tasks[i % len(tasks)] for i in range(n))]  # fmt: skip
+    return [
+        (t, round(scale.get(t, 1.0) * rng.uniform(0.5, 1.5), 4))
+        for t in (tasks[i % len(tasks)] for i in range(n))
+    ]
 
 
-LOG_CASES = [(["sst", "quora", "sts"], 14, 6), (["sst"], 7, 3), (["sst", "quora"], 4, 1),
-             (["sst", "quora", "sts"], 5, 100)]  # fmt: skip
+LOG_CASES = [
+    (["sst", "quora", "sts"], 14, 6),
+    (["sst"], 7, 3),
+    (["sst", "quora"], 4, 1),
+    (["sst", "quora", "sts"], 5, 100),
+]
 
 
 def _log_rows(table) -> dict[tuple[int, str], float]:
     """The student's table as {(step, task): loss}, after checking its form."""
     if not isinstance(table, pd.DataFrame):
-        raise Wrong(f"it returned a {type(table).__name__}, expected a DataFrame with columns "
-                    "step, task, loss")  # fmt: skip
+        raise Wrong(
+            f"it returned a {type(table).__name__}, expected a DataFrame with columns "
+            "step, task, loss"
+        )
     if "task" not in table.columns and {"step", "loss"} <= set(table.columns):
-        raise Wrong("there is no task column: one mean over all tasks mixes losses on different "
-                    "scales (SST's cross-entropy over 5 classes, STS's squared error), so a "
-                    "change in one task hides in the others. One row per task")  # fmt: skip
+        raise Wrong(
+            "there is no task column: one mean over all tasks mixes losses on different "
+            "scales (SST's cross-entropy over 5 classes, STS's squared error), so a "
+            "change in one task hides in the others. One row per task"
+        )
     if not {"step", "task", "loss"} <= set(table.columns):
         raise Wrong(f"its columns are {list(table.columns)}, expected step, task, loss")
     rows = {(int(r.step), r.task): float(r.loss) for r in table.itertuples()}
@@ -60,15 +70,25 @@ def _one_batch(got, steps, want, setting) -> None:
         if len(window) > 1 and (step, task) in got:
             lasts.append((step, task, got[step, task], window))
         alone = [key for key in got if key[0] == step]
-        if (step, task) not in got and len(alone) == 1 and abs(got[alone[0]] - steps[step - 1][1]) < 1e-6:  # fmt: skip
-            raise Wrong(f"{setting} step {step} has one row, the loss of that step's batch alone: "
-                        "what the seed printed, one batch of whichever task trained, too noisy "
-                        "to show a trend. Log each task's mean since the last row", mistake=8)  # fmt: skip
+        if (
+            (step, task) not in got
+            and len(alone) == 1
+            and abs(got[alone[0]] - steps[step - 1][1]) < 1e-6
+        ):
+            raise Wrong(
+                f"{setting} step {step} has one row, the loss of that step's batch alone: "
+                "what the seed printed, one batch of whichever task trained, too noisy "
+                "to show a trend. Log each task's mean since the last row",
+                mistake=8,
+            )
     if lasts and all(abs(mine - window[-1]) < 1e-6 for _, _, mine, window in lasts):
         step, task, mine, window = lasts[0]
-        raise Wrong(f"{setting} the {task!r} row at step {step} is its last batch's loss "
-                    f"({mine:.4f}), not the mean of its {len(window)} losses since the last row: "
-                    "one batch is too noisy to show a trend", mistake=8)  # fmt: skip
+        raise Wrong(
+            f"{setting} the {task!r} row at step {step} is its last batch's loss "
+            f"({mine:.4f}), not the mean of its {len(window)} losses since the last row: "
+            "one batch is too noisy to show a trend",
+            mistake=8,
+        )
 
 
 @check("log_means")
@@ -82,30 +102,44 @@ def check_log_means(log_means: Callable) -> list[str]:
         want_steps, got_steps = sorted({s for s, _ in want}), sorted({s for s, _ in got})
         only_last_missing = got_steps == want_steps[:-1] and n % every
         if len(got_steps) < len(want_steps) and not only_last_missing:
-            raise Wrong(f"{setting} you logged at steps {got_steps}, expected {want_steps}: "
-                        "logging that rarely hides how training moves", mistake=8)  # fmt: skip
+            raise Wrong(
+                f"{setting} you logged at steps {got_steps}, expected {want_steps}: "
+                "logging that rarely hides how training moves",
+                mistake=8,
+            )
         _one_batch(got, steps, want, setting)
         if only_last_missing:
-            raise Wrong(f"{setting} you logged at steps {got_steps}; the last {n % every} step(s), "
-                        f"after the last multiple of {every}, are never logged (log at step {n} "
-                        "too)")  # fmt: skip
+            raise Wrong(
+                f"{setting} you logged at steps {got_steps}; the last {n % every} step(s), "
+                f"after the last multiple of {every}, are never logged (log at step {n} "
+                "too)"
+            )
         if got_steps != want_steps:
-            hint = " (steps count from 1: the first row comes after log_every steps)" if (
-                0 in got_steps or [s + 1 for s in got_steps] == want_steps) else ""  # fmt: skip
+            hint = (
+                " (steps count from 1: the first row comes after log_every steps)"
+                if (0 in got_steps or [s + 1 for s in got_steps] == want_steps)
+                else ""
+            )
             raise Wrong(f"{setting} you logged at steps {got_steps}, expected {want_steps}{hint}")
         for (step, task), value in want.items():
             mine = got.get((step, task))
             if mine is None:
-                raise Wrong(f"{setting} there is no row for {task!r} at step {step}: one row per "
-                            "task that trained since the last row")  # fmt: skip
+                raise Wrong(
+                    f"{setting} there is no row for {task!r} at step {step}: one row per "
+                    "task that trained since the last row"
+                )
             since_start = [loss for t, loss in steps[:step] if t == task]
             if abs(mine - value) > 1e-6 and abs(mine - sum(since_start) / len(since_start)) < 1e-6:
-                raise Wrong(f"{setting} the {task!r} row at step {step} is the mean since the "
-                            "start of training: it moves ever more slowly and hides late "
-                            "changes. Average only the losses since the last row")  # fmt: skip
+                raise Wrong(
+                    f"{setting} the {task!r} row at step {step} is the mean since the "
+                    "start of training: it moves ever more slowly and hides late "
+                    "changes. Average only the losses since the last row"
+                )
             if abs(mine - value) > 1e-6:
-                raise Wrong(f"{setting} the {task!r} row at step {step} is {mine:.4f}, expected "
-                            f"{value:.4f} (the mean of its losses since the last row)")  # fmt: skip
+                raise Wrong(
+                    f"{setting} the {task!r} row at step {step} is {mine:.4f}, expected "
+                    f"{value:.4f} (the mean of its losses since the last row)"
+                )
         if len(got) != len(want):
             raise Wrong(f"{setting} there are rows for tasks that did not train since the last row")
     return [f"right on {len(LOG_CASES)} runs: 1 to 3 tasks, log_every from 1 to more than the run"]
@@ -113,5 +147,6 @@ def check_log_means(log_means: Callable) -> list[str]:
 
 def use_log_means(log_means: Callable) -> Callable:
     """The student's log_means, or mtlab's while the stub is unfilled."""
-    return yours_or_mtlab("log_means", log_means, mtlab_log_means,
-                          lambda f: f(_losses(["sst"], 3, 0), 2))  # fmt: skip
+    return yours_or_mtlab(
+        "log_means", log_means, mtlab_log_means, lambda f: f(_losses(["sst"], 3, 0), 2)
+    )

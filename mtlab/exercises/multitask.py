@@ -16,15 +16,33 @@ from mtlab.training import TrainConfig, training_step
 
 CLIP, LR = 0.5, 0.1  # every batch below has a gradient norm above CLIP, so clipping must act
 STEPS = [
-    ("sst", {"ids": ["a", "b"], "sentences": ["a fine film", "dull and long"],
-             "labels": torch.tensor([3, 0])}),
-    ("quora", {"ids": ["c", "d"], "sentences1": ["how do I cook rice?", "what is love?"],
-               "sentences2": ["how to cook rice", "who wrote hamlet?"],
-               "labels": torch.tensor([1, 0])}),
-    ("sts", {"ids": ["e", "f"], "sentences1": ["a dog runs", "a man sings"],
-             "sentences2": ["a dog is running", "the market fell"],
-             "labels": torch.tensor([4.6, 0.2])}),
-]  # fmt: skip
+    (
+        "sst",
+        {
+            "ids": ["a", "b"],
+            "sentences": ["a fine film", "dull and long"],
+            "labels": torch.tensor([3, 0]),
+        },
+    ),
+    (
+        "quora",
+        {
+            "ids": ["c", "d"],
+            "sentences1": ["how do I cook rice?", "what is love?"],
+            "sentences2": ["how to cook rice", "who wrote hamlet?"],
+            "labels": torch.tensor([1, 0]),
+        },
+    ),
+    (
+        "sts",
+        {
+            "ids": ["e", "f"],
+            "sentences1": ["a dog runs", "a man sings"],
+            "sentences2": ["a dog is running", "the market fell"],
+            "labels": torch.tensor([4.6, 0.2]),
+        },
+    ),
+]
 
 
 def mtlab_step(model, task: str, batch, optimizer, scheduler, clip: float = 1.0) -> float:
@@ -47,9 +65,16 @@ def _tiny_model():
     from mtlab.model import MultitaskBert
 
     tokenizer = AutoTokenizer.from_pretrained(default_model_path(), local_files_only=True)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64,
-                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)  # fmt: skip
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
     with torch.random.fork_rng():  # the notebook's own random numbers stay as they were
         torch.manual_seed(0)
         return MultitaskBert(Encoder(BertModel(config), tokenizer, max_length=32), dropout=0.0)
@@ -92,7 +117,9 @@ def _reference() -> list[tuple[dict, float, float]]:
     optimizer = torch.optim.SGD(model.parameters(), lr=LR)
     scheduler, out = _schedule(optimizer), []
     for task, batch in STEPS:
-        losses, _ = training_step(model, {task: batch}, optimizer, scheduler, TrainConfig(grad_clip=CLIP))  # fmt: skip
+        losses, _ = training_step(
+            model, {task: batch}, optimizer, scheduler, TrainConfig(grad_clip=CLIP)
+        )
         weights = {n: p.detach().clone() for n, p in model.named_parameters()}
         out.append((weights, losses[task], scheduler.get_last_lr()[0]))
     return out
@@ -131,16 +158,21 @@ def _run_watched(my_step: Callable, model, task, batch, optimizer, scheduler) ->
             return my_step(model, task, batch, optimizer, scheduler, clip=CLIP)
     except RuntimeError as error:
         if "does not require grad" in str(error):
-            raise Wrong("loss.backward() failed: the loss has no grad_fn, it was cut from the "
-                        "graph (.detach(), .item(), torch.tensor(...)) before backward. Keep the "
-                        "loss a tensor until after backward(); return loss.item() at the end",
-                        mistake=7) from None  # fmt: skip
+            raise Wrong(
+                "loss.backward() failed: the loss has no grad_fn, it was cut from the "
+                "graph (.detach(), .item(), torch.tensor(...)) before backward. Keep the "
+                "loss a tensor until after backward(); return loss.item() at the end",
+                mistake=7,
+            ) from None
         raise
     except AttributeError as error:
         if "backward" in str(error):
-            raise Wrong("you called backward on a number, not a tensor: .item() (or float()) ran "
-                        "before backward and cut the loss from the graph. Call loss.item() only "
-                        "for the value you return, after backward", mistake=7) from None  # fmt: skip
+            raise Wrong(
+                "you called backward on a number, not a tensor: .item() (or float()) ran "
+                "before backward and cut the loss from the graph. Call loss.item() only "
+                "for the value you return, after backward",
+                mistake=7,
+            ) from None
         raise
     finally:
         torch.Tensor.backward = original
@@ -153,39 +185,60 @@ def _diagnose(log: _Log, k: int) -> None:
     if "backward" not in kinds:
         cut = [e for e in log if e[0] == "backward called" and not e[1]]
         if cut:
-            raise Wrong("loss.backward() ran on a tensor with no grad_fn, so no gradient reached "
-                        "any weight: the loss was rebuilt from a number (.item(), .detach(), "
-                        "torch.tensor(...)). Call backward on the loss the model returned",
-                        mistake=7)  # fmt: skip
+            raise Wrong(
+                "loss.backward() ran on a tensor with no grad_fn, so no gradient reached "
+                "any weight: the loss was rebuilt from a number (.item(), .detach(), "
+                "torch.tensor(...)). Call backward on the loss the model returned",
+                mistake=7,
+            )
         raise Wrong("no gradient reached the weights: loss.backward() is missing")
     if not steps:
-        raise Wrong("optimizer.step() is never called: the gradients are computed, the weights "
-                    "never change")  # fmt: skip
+        raise Wrong(
+            "optimizer.step() is never called: the gradients are computed, the weights never change"
+        )
     if kinds.index("step") < kinds.index("backward"):
-        raise Wrong("optimizer.step() ran before loss.backward(): it updated the weights with "
-                    "the previous step's gradients (or none). Order: zero_grad, forward, "
-                    "backward, clip, step")  # fmt: skip
+        raise Wrong(
+            "optimizer.step() ran before loss.backward(): it updated the weights with "
+            "the previous step's gradients (or none). Order: zero_grad, forward, "
+            "backward, clip, step"
+        )
     if not steps[0][1]:
-        raise Wrong("the gradients were cleared between loss.backward() and optimizer.step(), so "
-                    "the optimizer saw none and the weights never changed. zero_grad() belongs "
-                    "before the forward pass (or after step)", mistake=6)  # fmt: skip
+        raise Wrong(
+            "the gradients were cleared between loss.backward() and optimizer.step(), so "
+            "the optimizer saw none and the weights never changed. zero_grad() belongs "
+            "before the forward pass (or after step)",
+            mistake=6,
+        )
     if k > 0 and log[kinds.index("backward")][1]:
-        raise Wrong(f"step {k + 1}: the previous step's gradients were still there when backward "
-                    "ran, so the two added up (gradients accumulate in .grad). Call "
-                    "optimizer.zero_grad() at the start of each step")  # fmt: skip
+        raise Wrong(
+            f"step {k + 1}: the previous step's gradients were still there when backward "
+            "ran, so the two added up (gradients accumulate in .grad). Call "
+            "optimizer.zero_grad() at the start of each step"
+        )
     norm = steps[0][2]
     if abs(norm - CLIP) > 1e-3 * CLIP:
-        what = ("clipped to 1.0, not the clip you were given" if abs(norm - 1) < 1e-3 else
-                "not clipped" if norm > CLIP else "cut below the clip")  # fmt: skip
-        raise Wrong(f"with clip={CLIP} the gradient norm at optimizer.step() was {norm:.3f}: "
-                    f"{what}. Call torch.nn.utils.clip_grad_norm_(model.parameters(), clip) "
-                    "after backward, before step")  # fmt: skip
+        what = (
+            "clipped to 1.0, not the clip you were given"
+            if abs(norm - 1) < 1e-3
+            else "not clipped"
+            if norm > CLIP
+            else "cut below the clip"
+        )
+        raise Wrong(
+            f"with clip={CLIP} the gradient norm at optimizer.step() was {norm:.3f}: "
+            f"{what}. Call torch.nn.utils.clip_grad_norm_(model.parameters(), clip) "
+            "after backward, before step"
+        )
     if "schedule" not in kinds:
-        raise Wrong("scheduler.step() is never called: the learning rate never changes (no "
-                    "warmup, no decay)")  # fmt: skip
+        raise Wrong(
+            "scheduler.step() is never called: the learning rate never changes (no "
+            "warmup, no decay)"
+        )
     if kinds.index("schedule") < kinds.index("step"):
-        raise Wrong("scheduler.step() ran before optimizer.step(): every update used the next "
-                    "step's learning rate. Step the optimizer first, then the scheduler")  # fmt: skip
+        raise Wrong(
+            "scheduler.step() ran before optimizer.step(): every update used the next "
+            "step's learning rate. Step the optimizer first, then the scheduler"
+        )
 
 
 @check("my_step")
@@ -201,22 +254,32 @@ def check_my_step(my_step: Callable) -> list[str]:
         out = _run_watched(my_step, model, task, batch, optimizer, scheduler)
         _diagnose(log, k)
         if isinstance(out, torch.Tensor):
-            raise Wrong("it returned a tensor: return loss.item(), a float (a list of loss "
-                        "tensors would keep every step's graph in memory)")  # fmt: skip
+            raise Wrong(
+                "it returned a tensor: return loss.item(), a float (a list of loss "
+                "tensors would keep every step's graph in memory)"
+            )
         if not isinstance(out, float):
             raise Wrong(f"it returned {out!r}, expected the loss as a float (loss.item())")
         if abs(out - loss) > 1e-4 * max(1.0, abs(loss)):
-            raise Wrong(f"step {k + 1} ({task}) returned loss {out:.4f}; on the same weights and "
-                        f"batch the loss is {loss:.4f}")  # fmt: skip
+            raise Wrong(
+                f"step {k + 1} ({task}) returned loss {out:.4f}; on the same weights and "
+                f"batch the loss is {loss:.4f}"
+            )
         if abs(scheduler.get_last_lr()[0] - lr) > 1e-9:
-            raise Wrong(f"after step {k + 1} the learning rate is {scheduler.get_last_lr()[0]:.4f},"
-                        f" expected {lr:.4f}: call scheduler.step() once per step")  # fmt: skip
+            raise Wrong(
+                f"after step {k + 1} the learning rate is {scheduler.get_last_lr()[0]:.4f},"
+                f" expected {lr:.4f}: call scheduler.step() once per step"
+            )
         for name, param in model.named_parameters():
             if not torch.allclose(param, weights[name], atol=1e-6):
-                raise Wrong(f"after step {k + 1} ({task}) the weights differ from mtlab's "
-                            f"training_step's (first: {name})")  # fmt: skip
-    return [f"{len(STEPS)} steps (sst, quora, sts) on a tiny BERT: the same losses, learning "
-            "rates and weights as mtlab's training_step"]  # fmt: skip
+                raise Wrong(
+                    f"after step {k + 1} ({task}) the weights differ from mtlab's "
+                    f"training_step's (first: {name})"
+                )
+    return [
+        f"{len(STEPS)} steps (sst, quora, sts) on a tiny BERT: the same losses, learning "
+        "rates and weights as mtlab's training_step"
+    ]
 
 
 def use_my_step(my_step: Callable) -> Callable:

@@ -45,8 +45,10 @@ def check_pair_features(pair_features: Callable) -> list[str]:
             "apart' and 'which dimensions agree' are features it can read directly"
         )
     if out.shape != (batch, 4 * hidden):
-        raise Wrong(f"for {batch} pairs of {hidden}-dim vectors expected shape "
-                    f"({batch}, {4 * hidden}), got {tuple(out.shape)}")  # fmt: skip
+        raise Wrong(
+            f"for {batch} pairs of {hidden}-dim vectors expected shape "
+            f"({batch}, {4 * hidden}), got {tuple(out.shape)}"
+        )
     expected = mtlab_pair_features(u, v)
     names = ["u", "v", "|u - v|", "u * v"]
     for i, name in enumerate(names):
@@ -56,18 +58,24 @@ def check_pair_features(pair_features: Callable) -> list[str]:
             if name == "|u - v|" and torch.allclose(out[:, block], (u - v)[:, :], atol=1e-6):
                 hint = ": that is u - v, without the absolute value (it would change sign when "
                 hint += "the two sentences swap places)"
-            raise Wrong(f"block {i + 1} of 4 (columns {block.start}-{block.stop - 1}) should be "
-                        f"{name}{hint}")  # fmt: skip
+            raise Wrong(
+                f"block {i + 1} of 4 (columns {block.start}-{block.stop - 1}) should be "
+                f"{name}{hint}"
+            )
     if out.grad_fn is None:
-        raise Wrong("the result has no grad_fn: nothing before it would train. Use torch "
-                    "operations only (no .detach(), .item(), .numpy())", mistake=7)  # fmt: skip
+        raise Wrong(
+            "the result has no grad_fn: nothing before it would train. Use torch "
+            "operations only (no .detach(), .item(), .numpy())",
+            mistake=7,
+        )
     return [f"({batch}, {hidden}) and ({batch}, {hidden}) -> {tuple(out.shape)}, every block right"]
 
 
 def use_pair_features(pair_features: Callable) -> Callable:
     """The student's pair_features, or mtlab's while the stub is unfilled."""
-    return yours_or_mtlab("pair_features", pair_features, mtlab_pair_features,
-                          lambda f: f(*_pairs()))  # fmt: skip
+    return yours_or_mtlab(
+        "pair_features", pair_features, mtlab_pair_features, lambda f: f(*_pairs())
+    )
 
 
 def _is_sum_of_parts(head: torch.nn.Module, hidden: int) -> bool:
@@ -108,8 +116,9 @@ def check_pair_head(head_class: type, hidden: int = 8) -> list[str]:
 
 def use_pair_head(head_class: type) -> type:
     """The student's head class, or mtlab's ParaphraseHead while the stub is unfilled."""
-    return yours_or_mtlab("PairHead", head_class, ParaphraseHead,
-                          lambda cls: cls(8)(*_pairs(hidden=8)))  # fmt: skip
+    return yours_or_mtlab(
+        "PairHead", head_class, ParaphraseHead, lambda cls: cls(8)(*_pairs(hidden=8))
+    )
 
 
 @check("majority_baseline")

@@ -58,33 +58,51 @@ def check_round_robin(round_robin: Callable) -> list[str]:
             if got == [t for t in tasks for _ in range(batches[t])]:
                 raise Wrong(f"{where} each task trains its batches in one block: no turns at all")
             if got == _skipping(batches):
-                raise Wrong(f"{where} a task whose batches run out loses its turn; round robin "
-                            "starts it over (small tasks repeat), so each task keeps its share")  # fmt: skip
-            raise Wrong(f"{where} each task trains as many steps as it has batches: that is the "
-                        "proportional schedule; round robin gives the tasks turns")  # fmt: skip
+                raise Wrong(
+                    f"{where} a task whose batches run out loses its turn; round robin "
+                    "starts it over (small tasks repeat), so each task keeps its share"
+                )
+            raise Wrong(
+                f"{where} each task trains as many steps as it has batches: that is the "
+                "proportional schedule; round robin gives the tasks turns"
+            )
         smallest, largest = min(batches.values()), max(batches.values())
         if len(got) != total:
-            hint = (" (you stopped when the smallest task ran out, as zip does)"
-                    if len(got) == smallest * len(tasks) else
-                    " (every task got as many turns as the largest has batches)"
-                    if len(got) == largest * len(tasks) else
-                    " (off by one)" if abs(len(got) - total) == 1 else "")  # fmt: skip
-            raise Wrong(f"{where} you made {len(got)} steps, expected {total}: one pass is as "
-                        f"many steps as all the tasks hold batches together{hint}")  # fmt: skip
+            hint = (
+                " (you stopped when the smallest task ran out, as zip does)"
+                if len(got) == smallest * len(tasks)
+                else " (every task got as many turns as the largest has batches)"
+                if len(got) == largest * len(tasks)
+                else " (off by one)"
+                if abs(len(got) - total) == 1
+                else ""
+            )
+            raise Wrong(
+                f"{where} you made {len(got)} steps, expected {total}: one pass is as "
+                f"many steps as all the tasks hold batches together{hint}"
+            )
         if got == mtlab_round_robin(dict(sorted(batches.items()))):
-            raise Wrong(f"{where} the tasks take turns alphabetically; take them in the dict's "
-                        f"order, {tasks}")  # fmt: skip
+            raise Wrong(
+                f"{where} the tasks take turns alphabetically; take them in the dict's "
+                f"order, {tasks}"
+            )
         i = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
-        raise Wrong(f"{where} step {i + 1} trains {got[i]!r}, expected {want[i]!r} (the tasks take "
-                    f"turns in the dict's order, {tasks}, over and over)")  # fmt: skip
+        raise Wrong(
+            f"{where} step {i + 1} trains {got[i]!r}, expected {want[i]!r} (the tasks take "
+            f"turns in the dict's order, {tasks}, over and over)"
+        )
     loaders = {t: make_loader(range(n), 1) for t, n in COURSE_BATCHES.items()}
     mine = round_robin(dict(COURSE_BATCHES))
     if mine != MultitaskBatches(loaders, "round_robin").task_order():
-        raise Wrong(f"for the course's batches {COURSE_BATCHES} your order differs from "
-                    "MultitaskBatches(..., 'round_robin')")  # fmt: skip
+        raise Wrong(
+            f"for the course's batches {COURSE_BATCHES} your order differs from "
+            "MultitaskBatches(..., 'round_robin')"
+        )
     counts = Counter(mine)
-    return [f"right on {len(ORDER_CASES)} cases; for the course's batches, the same "
-            f"{len(mine)} steps as MultitaskBatches: " + ", ".join(f"{t} {counts[t]}" for t in counts)]  # fmt: skip
+    return [
+        f"right on {len(ORDER_CASES)} cases; for the course's batches, the same "
+        f"{len(mine)} steps as MultitaskBatches: " + ", ".join(f"{t} {counts[t]}" for t in counts)
+    ]
 
 
 def _fresh_call(proportional: Callable, batches: dict[str, int], seed: int, noise: int):
@@ -97,7 +115,8 @@ def _fresh_call(proportional: Callable, batches: dict[str, int], seed: int, nois
         try:
             order = _order(proportional(dict(batches), seed), batches)
             touched = random.getstate() != before[0] or not torch.equal(
-                torch.get_rng_state(), before[1])  # fmt: skip
+                torch.get_rng_state(), before[1]
+            )
         finally:
             random.setstate(state)
     return order, touched
@@ -111,26 +130,38 @@ def check_proportional(proportional: Callable) -> list[str]:
     if Counter(first) != Counter(batches):
         rr = Counter(mtlab_round_robin(batches))
         if Counter(first) == rr:
-            raise Wrong(f"for batches {batches} every task got a third of the steps: that is "
-                        "round robin; proportional trains each task as often as it has batches")  # fmt: skip
-        raise Wrong(f"for batches {batches} the steps per task are {dict(Counter(first))}: "
-                    "every batch of every task exactly once")  # fmt: skip
+            raise Wrong(
+                f"for batches {batches} every task got a third of the steps: that is "
+                "round robin; proportional trains each task as often as it has batches"
+            )
+        raise Wrong(
+            f"for batches {batches} the steps per task are {dict(Counter(first))}: "
+            "every batch of every task exactly once"
+        )
     runs = 1 + sum(a != b for a, b in zip(first, first[1:]))
     if runs == len(batches):
-        raise Wrong(f"the tasks come in blocks ({', '.join(dict.fromkeys(first))}): the last "
-                    "task trains only after the others finished their whole pass. Shuffle the "
-                    "steps, so that the tasks mix")  # fmt: skip
+        raise Wrong(
+            f"the tasks come in blocks ({', '.join(dict.fromkeys(first))}): the last "
+            "task trains only after the others finished their whole pass. Shuffle the "
+            "steps, so that the tasks mix"
+        )
     again, _ = _fresh_call(proportional, batches, seed=0, noise=2)
     if again != first:
-        raise Wrong("two calls with seed=0 gave different orders: draw from your own "
-                    "random.Random(seed) (or a seeded torch.Generator), not the global one")  # fmt: skip
+        raise Wrong(
+            "two calls with seed=0 gave different orders: draw from your own "
+            "random.Random(seed) (or a seeded torch.Generator), not the global one"
+        )
     other, _ = _fresh_call(proportional, batches, seed=1, noise=1)
     if other == first:
         raise Wrong("seed=0 and seed=1 gave the same order: the seed should choose the shuffle")
     if touched:
-        raise Wrong("it reseeded or drew from the global random generator: every random number "
-                    "drawn after it (dropout, data shuffling) changes. Use random.Random(seed)")  # fmt: skip
+        raise Wrong(
+            "it reseeded or drew from the global random generator: every random number "
+            "drawn after it (dropout, data shuffling) changes. Use random.Random(seed)"
+        )
     counts = Counter(proportional(dict(COURSE_BATCHES), 0))
     total = sum(counts.values())
-    return [f"{len(first)} steps, mixed, repeatable by seed; for the course's batches: "
-            + ", ".join(f"{t} {counts[t]} ({counts[t] / total:.0%})" for t in COURSE_BATCHES)]  # fmt: skip
+    return [
+        f"{len(first)} steps, mixed, repeatable by seed; for the course's batches: "
+        + ", ".join(f"{t} {counts[t]} ({counts[t] / total:.0%})" for t in COURSE_BATCHES)
+    ]

@@ -32,21 +32,26 @@ def _loss_hint(logits: torch.Tensor, labels: torch.Tensor, got: float) -> str:
         one_hot = F.one_hot(labels, logits.shape[1]).float()
         wrong = {
             "softmax was applied before cross-entropy, which applies (log-)softmax itself: "
-            "probabilities used as logits keep the loss near ln C, with tiny gradients":
-                F.cross_entropy(logits.softmax(-1), labels),
+            "probabilities used as logits keep the loss near ln C, with tiny gradients": F.cross_entropy(
+                logits.softmax(-1), labels
+            ),
             "that is the sum over the batch; take the mean, so the loss (and the step size) "
             "does not grow with the batch": F.cross_entropy(logits, labels, reduction="sum"),
-            "the softmax ran over dim=0, the batch, instead of dim=-1, the classes":
-                -logits.log_softmax(0)[rows, labels].mean(),
+            "the softmax ran over dim=0, the batch, instead of dim=-1, the classes": -logits.log_softmax(
+                0
+            )[rows, labels].mean(),
             "that is minus the mean logit of the true class: nll_loss wants log-probabilities, "
             "so log_softmax the logits first": -logits[rows, labels].mean(),
             "that is MSE against one-hot labels, not cross-entropy": F.mse_loss(logits, one_hot),
             "that is MSE between the predicted class and the label: a class number is not a "
-            "score, and argmax has no gradient":
-                F.mse_loss(logits.argmax(-1).float(), labels.float()),
-        }  # fmt: skip
-    return next((why for why, value in wrong.items() if math.isclose(got, value, rel_tol=1e-4)),
-                "compare with the cross-entropy by hand in the cells above")  # fmt: skip
+            "score, and argmax has no gradient": F.mse_loss(
+                logits.argmax(-1).float(), labels.float()
+            ),
+        }
+    return next(
+        (why for why, value in wrong.items() if math.isclose(got, value, rel_tol=1e-4)),
+        "compare with the cross-entropy by hand in the cells above",
+    )
 
 
 def _one_loss(sentiment_loss: Callable, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -56,24 +61,33 @@ def _one_loss(sentiment_loss: Callable, logits: torch.Tensor, labels: torch.Tens
         raise
     except RuntimeError as error:
         if "float" in str(error).lower() or "target" in str(error).lower():
-            raise Wrong(f"your loss raised RuntimeError: {str(error).splitlines()[0]}. Keep the "
-                        "labels torch.long: cross-entropy reads them as the index of the true "
-                        "class") from None  # fmt: skip
+            raise Wrong(
+                f"your loss raised RuntimeError: {str(error).splitlines()[0]}. Keep the "
+                "labels torch.long: cross-entropy reads them as the index of the true "
+                "class"
+            ) from None
         raise
     if isinstance(out, numbers.Number):
-        raise Wrong(f"the loss is a Python {type(out).__name__}: .item() (or NumPy) cut it from "
-                    "the graph, so backward() has nothing to follow. Return the tensor",
-                    mistake=7)  # fmt: skip
+        raise Wrong(
+            f"the loss is a Python {type(out).__name__}: .item() (or NumPy) cut it from "
+            "the graph, so backward() has nothing to follow. Return the tensor",
+            mistake=7,
+        )
     if not isinstance(out, torch.Tensor):
         raise Wrong(f"the loss is a {type(out).__name__}, expected a tensor with one number")
     if out.dim() != 0:
-        raise Wrong(f"the loss has shape {tuple(out.shape)}: one loss per example. A loss is one "
-                    "number, the mean over the batch")  # fmt: skip
-    if out.grad_fn is None and math.isclose(out.item(), F.cross_entropy(logits, labels).item(),
-                                            rel_tol=1e-4):  # fmt: skip
-        raise Wrong("the value is right but the loss has no grad_fn: something (.detach(), a "
-                    "NumPy round trip, torch.tensor(...) of a result) cut it from the graph",
-                    mistake=7)  # fmt: skip
+        raise Wrong(
+            f"the loss has shape {tuple(out.shape)}: one loss per example. A loss is one "
+            "number, the mean over the batch"
+        )
+    if out.grad_fn is None and math.isclose(
+        out.item(), F.cross_entropy(logits, labels).item(), rel_tol=1e-4
+    ):
+        raise Wrong(
+            "the value is right but the loss has no grad_fn: something (.detach(), a "
+            "NumPy round trip, torch.tensor(...) of a result) cut it from the graph",
+            mistake=7,
+        )
     if out.grad_fn is None:
         raise Wrong(
             f"the loss has no grad_fn, and it is wrong: {_loss_hint(logits, labels, out.item())}"
@@ -89,20 +103,26 @@ def check_sentiment_loss(sentiment_loss: Callable) -> list[str]:
         got = _one_loss(sentiment_loss, logits, labels)
         want = F.cross_entropy(logits, labels)
         if not math.isclose(got.item(), want.item(), rel_tol=1e-4, abs_tol=1e-6):
-            raise Wrong(f"on {batch} rows of {classes} logits expected {want.item():.4f}, got "
-                        f"{got.item():.4f}: {_loss_hint(logits, labels, got.item())}")  # fmt: skip
+            raise Wrong(
+                f"on {batch} rows of {classes} logits expected {want.item():.4f}, got "
+                f"{got.item():.4f}: {_loss_hint(logits, labels, got.item())}"
+            )
         (grad,) = torch.autograd.grad(got, logits)
         (want_grad,) = torch.autograd.grad(want, logits)
         if not torch.allclose(grad, want_grad, atol=1e-5):
-            raise Wrong("the value is right but the gradient is not (softmax - one-hot, over "
-                        "the batch size): is part of the loss detached?")  # fmt: skip
+            raise Wrong(
+                "the value is right but the gradient is not (softmax - one-hot, over "
+                "the batch size): is part of the loss detached?"
+            )
     logits, labels = _logits(3, 5, seed=3, scale=200.0)
     got = _one_loss(sentiment_loss, logits, labels).item()
     want = F.cross_entropy(logits, labels).item()
     if not math.isfinite(got):
-        raise Wrong(f"on confident logits (about ±200) the loss is {got}, expected {want:.1f}: "
-                    "softmax rounds the wrong classes to exactly 0, and log(0) is -inf. Use "
-                    "log_softmax, which never forms the tiny probability")  # fmt: skip
+        raise Wrong(
+            f"on confident logits (about ±200) the loss is {got}, expected {want:.1f}: "
+            "softmax rounds the wrong classes to exactly 0, and log(0) is -inf. Use "
+            "log_softmax, which never forms the tiny probability"
+        )
     if not math.isclose(got, want, rel_tol=1e-4):
         raise Wrong(f"on confident logits (about ±200) expected {want:.1f}, got {got:.1f}")
     return ["value and gradient match F.cross_entropy; confident logits stay finite"]
@@ -134,9 +154,11 @@ def check_accuracy(accuracy: Callable) -> list[str]:
         rows = f"on {len(labels)} rows of {logits.shape[1]} logits"
         if isinstance(got, torch.Tensor):
             if got.numel() != 1:
-                raise Wrong(f"{rows} it returned a tensor of shape {tuple(got.shape)} "
-                            f"({got.dtype}): one right-or-wrong per row. Accuracy is their mean, "
-                            "as one number: .float().mean().item()")  # fmt: skip
+                raise Wrong(
+                    f"{rows} it returned a tensor of shape {tuple(got.shape)} "
+                    f"({got.dtype}): one right-or-wrong per row. Accuracy is their mean, "
+                    "as one number: .float().mean().item()"
+                )
             got = got.item()
         if not isinstance(got, numbers.Real) or isinstance(got, bool):
             raise Wrong(f"{rows} it returned {got!r}, expected a number between 0 and 1")
@@ -148,11 +170,15 @@ def check_accuracy(accuracy: Callable) -> list[str]:
         elif logits.shape[0] == logits.shape[1] and math.isclose(
             got, (logits.argmax(0) == labels).float().mean().item(), abs_tol=1e-6
         ):
-            hint = (": argmax over dim=0 picks, for each class, the row with the highest "
-                    "score. The predicted class of a row is its argmax over dim=-1")  # fmt: skip
+            hint = (
+                ": argmax over dim=0 picks, for each class, the row with the highest "
+                "score. The predicted class of a row is its argmax over dim=-1"
+            )
         elif got == 0:
-            hint = (": no row matched. Are you comparing scores or probabilities with class "
-                    "numbers? The predicted class is logits.argmax(-1)")  # fmt: skip
+            hint = (
+                ": no row matched. Are you comparing scores or probabilities with class "
+                "numbers? The predicted class is logits.argmax(-1)"
+            )
         raise Wrong(f"{rows} expected {want:.3f}, got {got:.3f}{hint}")
     return [f"right on {len(_accuracy_cases())} batches, square and not"]
 
@@ -168,8 +194,10 @@ def check_sentiment_head(head_class: type, hidden: int = 8) -> list[str]:
     head.eval()
     head(torch.randn(3, hidden))  # a stub raises NotImplementedError here
     if not isinstance(head, Head):
-        raise Wrong(f"{type(head).__name__} is not an mtlab.Head: subclass Head, so the model "
-                    "knows its loss and its predictions")  # fmt: skip
+        raise Wrong(
+            f"{type(head).__name__} is not an mtlab.Head: subclass Head, so the model "
+            "knows its loss and its predictions"
+        )
     found = check_head(head, "sst", hidden)
     if not found.ok:
         # Logits cut from the graph (mistake 7), not a wrong output that has no graph anyway.
@@ -186,24 +214,31 @@ def check_sentiment_head(head_class: type, hidden: int = 8) -> list[str]:
         out, again = head(a), head(a)
         middle, ends = head((a + b) / 2), (head(a) + head(b)) / 2
     if not torch.equal(out, again):
-        raise Wrong("in eval mode the head gave two different outputs for the same input: "
-                    "F.dropout(x, p) keeps dropping after model.eval(). Use nn.Dropout, which "
-                    "eval() switches off")  # fmt: skip
+        raise Wrong(
+            "in eval mode the head gave two different outputs for the same input: "
+            "F.dropout(x, p) keeps dropping after model.eval(). Use nn.Dropout, which "
+            "eval() switches off"
+        )
     if out.min() >= 0 and out.max() <= 1:
         end = "a softmax" if torch.allclose(out.sum(-1), torch.ones(len(out))) else "a squashing"
-        raise Wrong(f"the head's outputs all lie in [0, 1]: it ends in {end}. Return the logits; "
-                    "cross-entropy applies (log-)softmax itself, and a second one keeps the "
-                    "loss near ln 5 with tiny gradients")  # fmt: skip
+        raise Wrong(
+            f"the head's outputs all lie in [0, 1]: it ends in {end}. Return the logits; "
+            "cross-entropy applies (log-)softmax itself, and a second one keeps the "
+            "loss near ln 5 with tiny gradients"
+        )
     if torch.allclose(middle, ends, atol=1e-4):
-        raise Wrong("the head is linear: two Linear layers with nothing between them are one "
-                    "Linear layer. Put a ReLU between them")  # fmt: skip
+        raise Wrong(
+            "the head is linear: two Linear layers with nothing between them are one "
+            "Linear layer. Put a ReLU between them"
+        )
     return found.notes
 
 
 def use_sentiment_head(head_class: type) -> type:
     """The student's head class, or mtlab's SentimentHead while the stub is unfilled."""
-    return yours_or_mtlab("SentimentMLP", head_class, SentimentHead,
-                          lambda cls: cls(8)(torch.randn(2, 8)))  # fmt: skip
+    return yours_or_mtlab(
+        "SentimentMLP", head_class, SentimentHead, lambda cls: cls(8)(torch.randn(2, 8))
+    )
 
 
 def mtlab_confusion(

@@ -20,8 +20,11 @@ from mtlab.graph_breaks import GraphBreakDetector
 def mtlab_step_with_grad_norms(model: nn.Module, loss: torch.Tensor, optimizer) -> dict:
     """One training step; each trainable parameter's gradient norm, read before it is cleared."""
     loss.backward()
-    norms = {name: None if p.grad is None else p.grad.norm().item()
-             for name, p in model.named_parameters() if p.requires_grad}  # fmt: skip
+    norms = {
+        name: None if p.grad is None else p.grad.norm().item()
+        for name, p in model.named_parameters()
+        if p.requires_grad
+    }
     optimizer.step()
     optimizer.zero_grad()
     return norms
@@ -42,9 +45,12 @@ class _StepWatcher(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         result = func(*args, **(kwargs or {}))
-        if (getattr(func, "__name__", "") == "__get__" and not self.inside_optimizer
-                and getattr(func, "__self__", None) is torch.Tensor.grad
-                and id(args[0]) in self.ids):  # fmt: skip
+        if (
+            getattr(func, "__name__", "") == "__get__"
+            and not self.inside_optimizer
+            and getattr(func, "__self__", None) is torch.Tensor.grad
+            and id(args[0]) in self.ids
+        ):
             self.reads.append("backward" in self.events)
         return result
 
@@ -65,8 +71,9 @@ class _StepWatcher(TorchFunctionMode):
 def _toy_step(seed: int = 0) -> tuple[nn.Module, torch.Tensor, torch.optim.Optimizer]:
     """A two-layer classifier with one unused layer, its loss on a small batch, an SGD optimizer."""
     torch.manual_seed(seed)
-    model = nn.ModuleDict({"hidden": nn.Linear(4, 3), "out": nn.Linear(3, 2),
-                           "spare": nn.Linear(3, 2)})  # fmt: skip
+    model = nn.ModuleDict(
+        {"hidden": nn.Linear(4, 3), "out": nn.Linear(3, 2), "spare": nn.Linear(3, 2)}
+    )
     x, y = torch.randn(6, 4), torch.tensor([0, 1, 1, 0, 1, 0])
     loss = F.cross_entropy(model["out"](torch.relu(model["hidden"](x))), y)
     return model, loss, torch.optim.SGD(model.parameters(), lr=0.1)
@@ -104,40 +111,55 @@ def check_step_with_grad_norms(step_with_grad_norms: Callable) -> list[str]:
         raise Wrong(f"returned a {type(got).__name__}, expected a dict: parameter name -> norm")
     if set(got) != set(want):
         raise Wrong(f"expected the names {sorted(want)}, got {sorted(got)}")
-    got = {n: v.item() if isinstance(v, torch.Tensor) and v.numel() == 1 else v
-           for n, v in got.items()}  # fmt: skip
+    got = {
+        n: v.item() if isinstance(v, torch.Tensor) and v.numel() == 1 else v for n, v in got.items()
+    }
     used = [name for name, norm in want.items() if norm is not None]
     values = {name: got[name] for name in used}
     if all(_missing(v) or (isinstance(v, (int, float)) and v == 0) for v in values.values()):
         if watcher.reads and not any(watcher.reads):
-            raise Wrong(f"every gradient you returned is None or 0 ({values}): you read .grad "
-                        "before loss.backward() had written it")  # fmt: skip
-        raise Wrong(f"every gradient you returned is None or 0 ({values}): you read .grad "
-                    "after zero_grad() had cleared it. Read after backward(), before "
-                    "zero_grad()", mistake=6)  # fmt: skip
+            raise Wrong(
+                f"every gradient you returned is None or 0 ({values}): you read .grad "
+                "before loss.backward() had written it"
+            )
+        raise Wrong(
+            f"every gradient you returned is None or 0 ({values}): you read .grad "
+            "after zero_grad() had cleared it. Read after backward(), before "
+            "zero_grad()",
+            mistake=6,
+        )
     for name in used:
         value = got[name]
         if not isinstance(value, (int, float)) or _missing(value):
             raise Wrong(f"for {name} you returned {value!r}, expected a number (use .item())")
         if abs(value - want[name]) > 1e-4 * max(1.0, want[name]):
             hint = " (that is the squared norm)" if abs(value - want[name] ** 2) < 1e-4 else ""
-            raise Wrong(f"for {name} expected the gradient norm {want[name]:.4f}, got "
-                        f"{value:.4f}{hint}")  # fmt: skip
+            raise Wrong(
+                f"for {name} expected the gradient norm {want[name]:.4f}, got {value:.4f}{hint}"
+            )
     for name in set(want) - set(used):
         if not _missing(got[name]):
-            raise Wrong(f"no gradient reached {name} (it is not used), yet you returned "
-                        f"{got[name]!r}: return None for it. 'No gradient' and 'a gradient of "
-                        "zero' are different findings")  # fmt: skip
+            raise Wrong(
+                f"no gradient reached {name} (it is not used), yet you returned "
+                f"{got[name]!r}: return None for it. 'No gradient' and 'a gradient of "
+                "zero' are different findings"
+            )
     if "zero_grad" not in events:
-        raise Wrong("the gradients are still in .grad after your step, and the next backward() "
-                    "adds to them: call optimizer.zero_grad() (after reading them)")  # fmt: skip
+        raise Wrong(
+            "the gradients are still in .grad after your step, and the next backward() "
+            "adds to them: call optimizer.zero_grad() (after reading them)"
+        )
     return [f"norms of {len(used)} tensors read after backward(), None for the unused one"]
 
 
 def use_step_with_grad_norms(step_with_grad_norms: Callable) -> Callable:
     """The student's step_with_grad_norms, or mtlab's while the stub is unfilled."""
-    return yours_or_mtlab("step_with_grad_norms", step_with_grad_norms,
-                          mtlab_step_with_grad_norms, lambda f: f(*_toy_step()))  # fmt: skip
+    return yours_or_mtlab(
+        "step_with_grad_norms",
+        step_with_grad_norms,
+        mtlab_step_with_grad_norms,
+        lambda f: f(*_toy_step()),
+    )
 
 
 # ------------------------------------------------------------ a head fixed (mistake 7)
@@ -159,8 +181,11 @@ def check_fixed_head(head_class: type, hidden: int = 8) -> list[str]:
     if not isinstance(out, torch.Tensor):
         raise Wrong(f"forward returned a {type(out).__name__}, expected a tensor")
     if out.grad_fn is None:
-        raise Wrong("the output has no grad_fn: it is cut from the graph and the head would "
-                    "never train.\n" + detector.report(), mistake=7)  # fmt: skip
+        raise Wrong(
+            "the output has no grad_fn: it is cut from the graph and the head would "
+            "never train.\n" + detector.report(),
+            mistake=7,
+        )
     logits = head.net(u)
     want = shift_rows(logits)
     if out.shape != want.shape:
@@ -180,14 +205,18 @@ def check_fixed_head(head_class: type, hidden: int = 8) -> list[str]:
     if missing:
         raise Wrong(f"no gradient reaches {missing}.\n{detector.report()}", mistake=7)
     if u.grad is None or not u.grad.abs().sum() > 0:
-        raise Wrong("the head trains, but no gradient reaches its input vectors: in finetune "
-                    "mode the encoder would not train (the `.data` head's disguise).\n"
-                    + detector.report(), mistake=7)  # fmt: skip
+        raise Wrong(
+            "the head trains, but no gradient reaches its input vectors: in finetune "
+            "mode the encoder would not train (the `.data` head's disguise).\n" + detector.report(),
+            mistake=7,
+        )
     found = check_head(head_class(hidden), "sst", hidden)
     if not found.ok:
         raise Wrong("\n".join(found.problems))
-    return ["the same values as the list-shifting head, and a gradient all the way back to u",
-            *found.notes]  # fmt: skip
+    return [
+        "the same values as the list-shifting head, and a gradient all the way back to u",
+        *found.notes,
+    ]
 
 
 # ------------------------------------------------------------ a graph walked, level by level
@@ -219,10 +248,13 @@ def _cases() -> list[tuple[str, nn.Module, torch.Tensor]]:
     return [
         ("notebook 05's mystery model", mystery, mystery_loss),
         ("a healthy 6-layer model (one layer frozen, one used twice)", deep, h.pow(2).mean()),
-        ("a model whose output went through .tolist() and torch.tensor", cut,
-         detached.pow(2).mean()),
+        (
+            "a model whose output went through .tolist() and torch.tensor",
+            cut,
+            detached.pow(2).mean(),
+        ),
         ("a loss computed under torch.no_grad() (no grad_fn)", no_grad, nothing),
-    ]  # fmt: skip
+    ]
 
 
 @check("unreached_parameters")
@@ -239,9 +271,11 @@ def check_unreached_parameters(unreached_parameters: Callable) -> list[str]:
         except (AttributeError, TypeError, RuntimeError) as error:
             if loss.grad_fn is not None:
                 raise
-            raise Wrong(f"for {what} your code raised {type(error).__name__}: {error}. A loss "
-                        "with no grad_fn reaches nothing: every trainable parameter is "
-                        "unreached (mistake 4 looks like this)") from None  # fmt: skip
+            raise Wrong(
+                f"for {what} your code raised {type(error).__name__}: {error}. A loss "
+                "with no grad_fn reaches nothing: every trainable parameter is "
+                "unreached (mistake 4 looks like this)"
+            ) from None
         if not isinstance(got, (list, tuple, set)) or not all(isinstance(n, str) for n in got):
             raise Wrong(f"for {what} you returned {got!r}, expected a list of parameter names")
         if sorted(got) == sorted(want):
@@ -249,16 +283,21 @@ def check_unreached_parameters(unreached_parameters: Callable) -> list[str]:
         found = f"for {what} expected {want}, got {sorted(got)}"
         reached = [n for n in trainable if n not in want]
         if set(got) & set(frozen):
-            raise Wrong(f"{found}: frozen parameters (requires_grad=False) are not missing, "
-                        "they are not meant to train; leave them out")  # fmt: skip
+            raise Wrong(
+                f"{found}: frozen parameters (requires_grad=False) are not missing, "
+                "they are not meant to train; leave them out"
+            )
         if reached and sorted(got) == sorted(reached):
-            raise Wrong(f"{found}: those are the parameters the gradient reaches, not the ones "
-                        "it misses")  # fmt: skip
+            raise Wrong(
+                f"{found}: those are the parameters the gradient reaches, not the ones it misses"
+            )
         if reached and set(got) == set(trainable):
-            raise Wrong(f"{found}: you listed every trainable parameter, but the loss reaches "
-                        f"{reached}. Keep walking next_functions, level after level, down to "
-                        "the AccumulateGrad nodes; each has .variable, the parameter it "
-                        "writes to")  # fmt: skip
+            raise Wrong(
+                f"{found}: you listed every trainable parameter, but the loss reaches "
+                f"{reached}. Keep walking next_functions, level after level, down to "
+                "the AccumulateGrad nodes; each has .variable, the parameter it "
+                "writes to"
+            )
         raise Wrong(found)
     return ["right on a mystery, a healthy, a cut and a graph-less model"]
 
@@ -266,5 +305,9 @@ def check_unreached_parameters(unreached_parameters: Callable) -> list[str]:
 def use_unreached_parameters(unreached_parameters: Callable) -> Callable:
     """The student's unreached_parameters, or mtlab's while the stub is unfilled."""
     _, model, loss = _cases()[0]
-    return yours_or_mtlab("unreached_parameters", unreached_parameters,
-                          mtlab_unreached_parameters, lambda f: f(loss, model))  # fmt: skip
+    return yours_or_mtlab(
+        "unreached_parameters",
+        unreached_parameters,
+        mtlab_unreached_parameters,
+        lambda f: f(loss, model),
+    )
