@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup setup-peers run test test-unit test-notebooks test-browser lint format clean notebooks student bench bench-peers bench-trainer-rate bench-quora ablate ablate-finetune
+.PHONY: setup setup-peers run test test-unit test-notebooks test-browser test-slow lint format clean notebooks student bench bench-peers bench-trainer-rate bench-quora ablate ablate-finetune
 
 setup: $(VENV)/.installed
 
@@ -14,15 +14,21 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-## the full lab on the packaged encoder: pretrain, evaluate, finetune, evaluate, compare
+## the full lab on the packaged encoder: pretrain, evaluate, finetune, evaluate, compare.
+## Data: DATA=folder, else $$MTLAB_DATA_DIR, else data/, else the shipped sample (it says which)
 run: setup
-	$(PY) -m mtlab --output-dir runs/latest
+	$(PY) -m mtlab --output-dir runs/latest $(if $(DATA),--data-dir $(DATA))
 
-## all tests: unit tests, the notebooks under nbval in the fast profile, then in JupyterLab
+## the quick tier: unit tests, the notebooks under nbval in the fast profile, then in JupyterLab
 test: setup test-unit test-notebooks test-browser
 
 test-unit: setup
 	$(PY) -m pytest tests/
+
+## the slow tier (CI runs it after `make test`): whole notebooks and runs in subprocesses, the
+## two-process run, the peers; installs the peers extra first
+test-slow: setup-peers
+	$(PY) -m pytest -m slow tests/
 
 test-notebooks: setup
 	$(PY) -m pytest --nbval notebooks/

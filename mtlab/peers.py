@@ -48,9 +48,12 @@ try:
     )
     from transformers import set_seed as hf_set_seed
 except ImportError as error:  # pragma: no cover - the message is the point
-    raise ImportError(
+    # ModuleNotFoundError, as Python's own: `pytest.importorskip` and callers that test for
+    # a missing optional package see it as one.
+    raise ModuleNotFoundError(
         f"mtlab.peers needs {error.name!r}, a benchmark-only dependency: install them with "
-        "`pip install -r requirements-peers.txt` (or `make bench-peers`, or `pip install -e .[peers]`)"
+        "`make setup-peers` (or `pip install -r requirements-peers.txt`)",
+        name=error.name,
     ) from error
 
 datasets.disable_progress_bars()

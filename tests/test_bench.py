@@ -1,5 +1,6 @@
 """The benchmark's pieces, on the tiny model (the real numbers come from python -m mtlab.bench)."""
 
+import pytest
 import torch
 
 from mtlab.bench import matmul_flops, mtlab_finetune, naive_finetune, training_flops_per_token
@@ -50,6 +51,7 @@ def test_the_bench_names_the_cpu_and_its_bf16_units():
     assert "bf16 units: " in text and text.split(",")[0].strip()
 
 
+@pytest.mark.slow
 def test_every_extension_gets_a_cost_row_per_batch(tiny_folder):
     from mtlab.bench_extensions import TIMED, extension_rows
     from mtlab.extensions import EXTENSIONS

@@ -67,6 +67,7 @@ def apply(source: str, fix: list[tuple[str, str]]) -> str:
     return source
 
 
+@pytest.mark.slow
 def test_every_planted_bug_is_real_and_its_fix_removes_only_its_symptom(frozen):
     source = teammate_script()
     buggy = symptoms(source, frozen)

@@ -16,6 +16,7 @@ TORCHRUN = shutil.which("torchrun", path=str(Path(sys.executable).parent))
 TOLERANCE = 1e-4
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(TORCHRUN is None, reason="torchrun not found next to this Python")
 def test_two_processes_match_one(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), "OMP_NUM_THREADS": "1"}

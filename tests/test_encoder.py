@@ -1,3 +1,4 @@
+import huggingface_hub.constants
 import pytest
 import torch
 
@@ -74,7 +75,10 @@ def test_folder_that_is_not_a_model_is_named(tmp_path):
 
 
 def test_uncached_hub_name_offline_explains_how_to_get_it(monkeypatch):
+    # huggingface_hub reads HF_HUB_OFFLINE once, at import: set its constant too, or the call
+    # waits for the network to time out (about 45 s here, with no internet)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(ModelNotFoundError, match="local-dir"):
         Encoder.from_pretrained("mtlab-test/no-such-model")
 

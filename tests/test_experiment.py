@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 
 from mtlab import load_checkpoint
 from mtlab.__main__ import main, parse_args
@@ -48,6 +49,7 @@ def test_run_lab_writes_results_checkpoints_and_predictions(tmp_path, tiny_folde
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_classifier_that_answers_one_class_is_named_after_the_run(
     tmp_path, tiny_folder, capsys, monkeypatch
 ):

@@ -268,6 +268,7 @@ def test_every_extension_is_a_finetune_option_on_the_command_line():
         check_paths_and_device(parse_args(["--smart", "1"]))  # both phases: refused up front
 
 
+@pytest.mark.slow
 def test_the_lab_runs_with_every_extension_on(tmp_path, tiny_folder, capsys):
     out = tmp_path / "all"
     main_cli(["--data-dir", str(SAMPLE_DIR), "--encoder", str(tiny_folder), "--pretrain-epochs", "1",

@@ -214,6 +214,7 @@ def test_bad_numbers_are_refused_by_the_parser(args, message, capsys):
     assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bad_device_and_paths_fail_before_any_data_is_read(tmp_path):
     afile = tmp_path / "afile"
     afile.write_text("x")
@@ -229,6 +230,7 @@ def test_bad_device_and_paths_fail_before_any_data_is_read(tmp_path):
         assert "Traceback" not in result.stderr and "sample" not in result.stdout
 
 
+@pytest.mark.slow
 def test_mtlab_errors_are_one_line_and_debug_shows_the_traceback(tmp_path, tiny_folder):
     args = ["--encoder", str(tiny_folder), "--max-length", "500", "--output-dir", str(tmp_path)]
     result = run_cli(*args)

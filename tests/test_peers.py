@@ -9,7 +9,9 @@ import socket
 import pytest
 import torch
 
-peers = pytest.importorskip("mtlab.peers", reason="pip install -r requirements-peers.txt")
+pytestmark = pytest.mark.slow  # the slow tier, which installs the peers extra (make test-slow)
+
+peers = pytest.importorskip("mtlab.peers", reason="needs the peers extra: make setup-peers")
 
 from mtlab.bench_peers import mtlab_run, peer_comparison  # noqa: E402
 from mtlab.data import SAMPLE_DIR, load_dataset  # noqa: E402

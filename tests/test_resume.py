@@ -80,6 +80,7 @@ def _cli(tiny_folder, out, *extra):
             "--batch-size", "8", "--checkpoint-every", "2", "--output-dir", str(out), *extra]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_sigterm_then_resume_matches_an_uninterrupted_run(tmp_path, tiny_folder):
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "OMP_NUM_THREADS": "1"}
     subprocess.run(

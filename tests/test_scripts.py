@@ -59,6 +59,7 @@ def test_the_finetune_ablation_runs_every_extension():
     assert load("ablate_finetune").ROWS == EXTENSIONS
 
 
+@pytest.mark.slow
 def test_the_finetune_ablation_resumes_and_refuses_other_settings(tmp_path, monkeypatch, tokenizer):
     """On the sample with the tiny encoder: a second invocation only runs the rows it lacks."""
     from mtlab.data import SAMPLE_DIR
@@ -86,6 +87,7 @@ def test_the_finetune_ablation_resumes_and_refuses_other_settings(tmp_path, monk
         ablate.main(["--rows", "defaults", "--steps", "4", "--seeds", "0", "--out", str(out)])
 
 
+@pytest.mark.slow
 def test_seeds_run_apart_merge_into_one_table(tmp_path, monkeypatch, tokenizer):
     """Two --out folders (seeds run in parallel) merge into one results.json and summary."""
     from mtlab.data import SAMPLE_DIR

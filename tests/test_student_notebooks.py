@@ -40,6 +40,7 @@ def student_dir(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
 def test_student_version_runs_and_every_check_says_not_done_yet(student_dir, path, monkeypatch):
     monkeypatch.setenv("MTLAB_FAST", "1")

@@ -35,6 +35,7 @@ def run(tmp_path_factory, tokenizer):
     return out
 
 
+@pytest.mark.slow
 def test_a_run_writes_the_six_files_in_the_course_layout_and_the_zip(run, capsys):
     predictions = run / "predictions"
     assert sorted(p.name for p in predictions.iterdir()) == SIX
@@ -79,6 +80,7 @@ def test_submit_refuses_an_incomplete_or_wrong_set(run, tmp_path):
     assert not (tmp_path / "s.zip").exists()
 
 
+@pytest.mark.slow
 def test_a_data_folder_without_a_test_file_writes_the_rest(tmp_path, tiny_folder, capsys):
     data = tmp_path / "data"
     shutil.copytree(SAMPLE_DIR, data)
