@@ -3,7 +3,7 @@
 python -m mtlab                                  # everything, default encoder
 python -m mtlab --train-limit 2000 --finetune-limit 500 --output-dir runs/quick
 python -m mtlab --encoder path/to/bert-base-uncased --device cuda
-python -m mtlab download                         # the course files into data/ (see mtlab.download)
+python -m mtlab download                         # the course files into data/ (see mtlab.data.download)
 python -m mtlab submit                           # check the six prediction files, zip them
 python -m mtlab further-pretrain --steps 300     # masked-LM pass; then --encoder runs/mlm-encoder
 """
@@ -17,14 +17,15 @@ import signal
 import sys
 
 from mtlab.batching import SCHEDULES
-from mtlab.checkpoints import CheckpointError
+from mtlab.data.reader import DataFormatError
 from mtlab.encoder import POOLINGS, ModelNotFoundError
 from mtlab.experiment import LabConfig, comparison_table, run_lab
-from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
-from mtlab.losses import TaskLossError
-from mtlab.reader import DataFormatError
-from mtlab.surgery import SURGERIES
-from mtlab.training import PRECISIONS, NothingToTrainError, TrainConfig
+from mtlab.extensions.surgery import SURGERIES
+from mtlab.heads.kinds import ParaphraseHead, SentimentHead, SimilarityHead
+from mtlab.heads.losses import TaskLossError
+from mtlab.training.checkpoints import CheckpointError
+from mtlab.training.config import PRECISIONS, TrainConfig
+from mtlab.training.loop import NothingToTrainError
 
 HELP = {
     "data_dir": "folder with the course's CSV files (default: $MTLAB_DATA_DIR, data/, sample)",
@@ -184,15 +185,15 @@ def parse_args(argv: list[str] | None = None) -> LabConfig:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["download"]:
-        from mtlab.download import main as download_main
+        from mtlab.data.download import main as download_main
 
         return download_main(argv[1:])
     if argv[:1] == ["submit"]:
-        from mtlab.submission import main as submit_main
+        from mtlab.evaluation.submission import main as submit_main
 
         return submit_main(argv[1:])
     if argv[:1] == ["further-pretrain"]:
-        from mtlab.further_pretrain import main as further_pretrain_main
+        from mtlab.extensions.further_pretrain import main as further_pretrain_main
 
         return further_pretrain_main(argv[1:])
     debug = "--debug" in argv  # a full traceback instead of one line, for mtlab's own errors

@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import mtlab
-
-# results/ of the repository, found from mtlab itself so a copied notebook finds it too
-RESULTS_DIR = Path(mtlab.__file__).resolve().parents[1] / "results"
+# results/ of the repository, found from this file so that a copied notebook finds it too
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 
 
 def load_results(name: str) -> dict:

@@ -1,4 +1,4 @@
-"""From datasets to batches, and from three tasks to one stream of training steps.
+"""From datasets to batches, and from several tasks to one stream of batches.
 
 A batch is a dictionary: "ids", "sentences" (or "sentences1" and "sentences2" for
 pairs) and, for labelled data, "labels". Padding is dynamic: the encoder pads each
@@ -14,14 +14,9 @@ import difflib
 import math
 import random
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
-
-if TYPE_CHECKING:  # for type hints only: training and model import this module
-    from mtlab.model import MultitaskBert
-    from mtlab.training import TrainConfig
 
 SCHEDULES = ("round_robin", "proportional", "annealed", "sqrt")
 ANNEAL_TO = 0.2  # the exponent annealed sampling ends at: near uniform (Stickland & Murray 2019)
@@ -186,29 +181,3 @@ class MultitaskBatches:
                 iterators[task] = iter(self.loaders[task])
                 batch = next(iterators[task])
             yield task, batch
-
-
-def multitask_batches(
-    train_sets: Mapping, config: TrainConfig, model: MultitaskBert | None = None
-) -> MultitaskBatches:
-    """One shuffled (length-bucketed) loader per task, interleaved by the config's schedule.
-
-    With `model`, the buckets sort by the tokens its encoder makes of each example (the
-    padding a batch really gets); without, by characters.
-    """
-
-    def lengths(task, dataset):
-        return model.example_lengths(task, dataset) if model is not None and config.bucket else None
-
-    loaders = {
-        task: make_loader(
-            ds,
-            config.batch_size,
-            shuffle=True,
-            seed=config.seed + i,
-            bucket=config.bucket,
-            lengths=lengths(task, ds),
-        )
-        for i, (task, ds) in enumerate(train_sets.items())
-    }
-    return MultitaskBatches(loaders, config.schedule, seed=config.seed)

@@ -40,13 +40,15 @@ from torch.utils.data import Subset
 from mtlab.batching import make_loader
 from mtlab.bench_peers import constant_guess, describe_runs, peer_comparison
 from mtlab.bench_profile import print_step_profile
-from mtlab.data import load_dataset, resolve_data_dir
-from mtlab.evaluation import evaluate
+from mtlab.data.datasets import load_dataset, resolve_data_dir
+from mtlab.evaluation.predictions import evaluate
 from mtlab.experiment import random_subset
 from mtlab.feature_cache import FeatureCache
-from mtlab.hardware import describe_cpu, has_fast_bf16
-from mtlab.model import TASKS, MultitaskBert
-from mtlab.training import TrainConfig, set_seed, train
+from mtlab.model import MultitaskBert
+from mtlab.runtime import describe_cpu, has_fast_bf16, set_seed
+from mtlab.tasks import TASKS
+from mtlab.training.config import TrainConfig
+from mtlab.training.loop import train
 
 
 def matmul_flops(

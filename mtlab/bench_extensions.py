@@ -13,9 +13,11 @@ import time
 from dataclasses import replace
 
 from mtlab.experiment import finetune_defaults
-from mtlab.extensions import EXTENSIONS
-from mtlab.model import TASKS, MultitaskBert
-from mtlab.training import set_seed, train
+from mtlab.extension_table import EXTENSIONS
+from mtlab.model import MultitaskBert
+from mtlab.runtime import set_seed
+from mtlab.tasks import TASKS
+from mtlab.training.loop import train
 
 # the extensions (mtlab.extensions) that change what a finetune step computes or how fast
 TIMED = ("cosent", "mnrl", "llrd+head_lr", "smart", "sum", "pcgrad", "upgrad", "bf16")

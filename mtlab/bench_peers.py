@@ -14,13 +14,16 @@ from dataclasses import replace
 import pandas as pd
 import torch
 
-from mtlab.batching import LengthBuckets, multitask_batches
+from mtlab.batching import LengthBuckets
 from mtlab.encoder import Encoder
-from mtlab.evaluation import run_model
-from mtlab.model import TASKS, MultitaskBert
+from mtlab.evaluation.predictions import run_model
+from mtlab.model import MultitaskBert
 from mtlab.peer_runs import PeerRun, StepClock, scored
-from mtlab.tasks import get_task
-from mtlab.training import TrainConfig, set_seed, train
+from mtlab.runtime import set_seed
+from mtlab.tasks import TASKS, get_task
+from mtlab.training.config import TrainConfig
+from mtlab.training.loop import train
+from mtlab.training.steps import multitask_batches
 
 # Equal-time runs plan a quarter more steps than their measured step time fits into the
 # budget, so that none stops early if the machine runs faster than when it was measured.

@@ -15,9 +15,8 @@ import time
 import torch
 from torch import nn
 
-from mtlab.hardware import has_fast_bf16
 from mtlab.model import MultitaskBert
-from mtlab.training import set_seed
+from mtlab.runtime import has_fast_bf16, set_seed
 
 
 def without_dropout(model: MultitaskBert) -> MultitaskBert:

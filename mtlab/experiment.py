@@ -16,19 +16,25 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from mtlab.checkpoints import load_checkpoint_state, save_checkpoint
-from mtlab.data import DataSource, load_dataset, resolve_data_dir, warn_if_shared_ids
-from mtlab.distributed import distributed, pick_device, start_distributed
-from mtlab.estimate import describe as describe_estimate
-from mtlab.estimate import estimate_run
-from mtlab.evaluation import evaluate, one_class_warning, write_predictions
+from mtlab.data.datasets import (
+    DataSource,
+    all_sentences,
+    load_dataset,
+    resolve_data_dir,
+    warn_if_shared_ids,
+)
+from mtlab.debugging.plots import plot_comparison
+from mtlab.evaluation.predictions import evaluate, one_class_warning, write_predictions
+from mtlab.evaluation.submission import output_file, submit
 from mtlab.feature_cache import FeatureCache, default_cache_dir
-from mtlab.hardware import describe_cpu
-from mtlab.model import TASKS, MultitaskBert
-from mtlab.plots import plot_comparison
-from mtlab.submission import output_file, submit
-from mtlab.tasks import get_task
-from mtlab.training import TrainConfig, all_sentences, set_seed, train
+from mtlab.model import MultitaskBert
+from mtlab.runtime import describe_cpu, distributed, pick_device, set_seed, start_distributed
+from mtlab.tasks import TASKS, get_task
+from mtlab.training.checkpoints import load_checkpoint_state, save_checkpoint
+from mtlab.training.config import TrainConfig
+from mtlab.training.estimate import describe as describe_estimate
+from mtlab.training.estimate import estimate_run
+from mtlab.training.loop import train
 
 # The seed project's reported dev scores (bert-base, after its fixes): the bar to beat.
 SEED_RESULTS = {
@@ -46,7 +52,7 @@ def finetune_defaults() -> TrainConfig:
     """Everything trains: one epoch at a small learning rate; each dev pass runs the encoder.
 
     precision "auto": bfloat16 autocast where the hardware has bf16 units (detected by
-    mtlab.hardware), float32 elsewhere. Over three seeds it gave the same dev scores as float32
+    mtlab.runtime), float32 elsewhere. Over three seeds it gave the same dev scores as float32
     in about half the finetune time on a 2-core AMD EPYC (README, the CS224N extensions).
     """
     return TrainConfig(epochs=1, lr=3e-5, eval_every=0.25, checkpoint_every=50, precision="auto")
@@ -247,7 +253,7 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
 def say_estimate(
     phases: dict, model: MultitaskBert, dev_sets: dict, test_sets: dict, sentences: list[str]
 ) -> None:
-    """Print how long the phases still to run should take here (mtlab.estimate).
+    """Print how long the phases still to run should take here (mtlab.training.estimate).
 
     sentences: those the pretrain phase encodes unless the feature cache has them.
     """

@@ -18,11 +18,9 @@ from torch import nn
 
 from mtlab.encoder import Encoder
 from mtlab.feature_cache import FeatureCache
-from mtlab.head import Head
-from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
-from mtlab.tasks import COURSE_TASKS, UnknownTaskError
-
-TASKS = COURSE_TASKS
+from mtlab.heads.base import Head
+from mtlab.heads.kinds import ParaphraseHead, SentimentHead, SimilarityHead
+from mtlab.tasks import UnknownTaskError
 
 
 class MultitaskBert(nn.Module):

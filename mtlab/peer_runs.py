@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from mtlab.encoder import default_model_path
-from mtlab.evaluation import score
+from mtlab.evaluation.predictions import score
 from mtlab.tasks import get_task
 
 PRECISIONS = ("fp32", "bf16")

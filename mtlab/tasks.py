@@ -244,3 +244,4 @@ register_task(
     head="similarity",
 )
 COURSE_TASKS: tuple[str, ...] = ("sst", "quora", "sts")
+TASKS = COURSE_TASKS  # the tasks of a default run (mtlab.TASKS)

@@ -11,7 +11,7 @@ on the way, the last weights kept) with the row's one change, and is scored on d
 or the same --dev-limit rows for every row). Surgery rows train one batch of every task per
 step, so they take a third of the steps: every row sees the same number of batches. The mnrl
 rows weigh the ranking loss 0.5 against Quora's cross-entropy; the mlm row runs the masked-LM
-pass (mtlab.further_pretrain) on the pretrained model's encoder, then finetunes the same way.
+pass (mtlab.extensions.further_pretrain) on the pretrained model's encoder, then finetunes the same way.
 
 After each row and seed, OUT/results.json, OUT/results.csv and OUT/COMMAND.md are written
 again; rows and seeds already in results.json are skipped, so the run can be interrupted,
@@ -42,13 +42,12 @@ import torch
 
 from mtlab import TASKS, MultitaskBert, evaluate, load_checkpoint, load_dataset, save_checkpoint
 from mtlab import train as train_phase
-from mtlab.data import resolve_data_dir
+from mtlab.data.datasets import all_sentences, resolve_data_dir
 from mtlab.experiment import finetune_defaults, pretrain_defaults, random_subset
-from mtlab.extensions import EXTENSIONS, describe
+from mtlab.extension_table import EXTENSIONS, describe
+from mtlab.extensions.further_pretrain import further_pretrain, task_sentences
 from mtlab.feature_cache import FeatureCache, default_cache_dir
-from mtlab.further_pretrain import further_pretrain, task_sentences
-from mtlab.hardware import describe_cpu
-from mtlab.training import all_sentences, set_seed
+from mtlab.runtime import describe_cpu, set_seed
 
 ROWS = EXTENSIONS  # name -> mtlab.extensions.Extension, every one of them
 

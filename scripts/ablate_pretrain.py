@@ -20,10 +20,10 @@ import pandas as pd
 import torch
 
 from mtlab import TASKS, MultitaskBert, TrainConfig, load_dataset, resolve_data_dir, train
+from mtlab.data.datasets import all_sentences
 from mtlab.feature_cache import FeatureCache, default_cache_dir
-from mtlab.hardware import describe_cpu
-from mtlab.heads import ParaphraseHead, SimilarityHead
-from mtlab.training import all_sentences, set_seed
+from mtlab.heads.kinds import ParaphraseHead, SimilarityHead
+from mtlab.runtime import describe_cpu, set_seed
 
 # name -> (TrainConfig changes, head to swap in or None, dropout)
 ABLATIONS = {

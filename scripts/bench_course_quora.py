@@ -22,7 +22,8 @@ from collections import Counter
 import torch
 
 from mtlab import MultitaskBert, TrainConfig, load_dataset, resolve_data_dir, train
-from mtlab.batching import SCHEDULES, MultitaskBatches, multitask_batches
+from mtlab.batching import SCHEDULES, MultitaskBatches
+from mtlab.training.steps import multitask_batches
 
 COURSE_QUORA_ROWS = 141_506
 

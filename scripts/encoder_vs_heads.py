@@ -31,7 +31,7 @@ from mtlab import TASKS, Encoder, MultitaskBert, TrainConfig, evaluate, load_dat
 from mtlab.encoder import default_model_path
 from mtlab.experiment import SEED_RESULTS
 from mtlab.feature_cache import FeatureCache, default_cache_dir
-from mtlab.training import set_seed
+from mtlab.runtime import set_seed
 
 
 def frozen_heads(encoder: Encoder, train_sets, dev_sets) -> dict[str, float]:

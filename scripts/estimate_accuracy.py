@@ -2,7 +2,7 @@
 
     MTLAB_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python scripts/estimate_accuracy.py --json results/estimate-accuracy/results.json
 
-`mtlab.estimate` times a few steps and prices the rest by their characters. This measures,
+`mtlab.training.estimate` times a few steps and prices the rest by their characters. This measures,
 on the run's own data and seed, the seconds per step it predicts (`--repeats` times) against
 the mean of every step of one finetune epoch, and beside it the baseline it replaced: the
 same price from the run's first steps (two untimed, eight timed), as the estimate did before.
@@ -18,8 +18,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from mtlab import TASKS, MultitaskBert, load_dataset
-from mtlab.data import resolve_data_dir
-from mtlab.estimate import (
+from mtlab.data.datasets import resolve_data_dir
+from mtlab.experiment import finetune_defaults
+from mtlab.runtime import describe_cpu
+from mtlab.training.config import TrainConfig
+from mtlab.training.estimate import (
     TIMED,
     UNTIMED,
     measure_rates,
@@ -27,9 +30,6 @@ from mtlab.estimate import (
     phase_plan,
     time_training,
 )
-from mtlab.experiment import finetune_defaults
-from mtlab.hardware import describe_cpu
-from mtlab.training import TrainConfig
 
 
 def fresh_epoch(base: MultitaskBert, config: TrainConfig, train_sets: dict):
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> dict:
         first_steps.append(per_step * seconds / chars)
         estimate.append(per_step * measure_rates(base, {"finetune": (config, train_sets)}).finetune)
         print(f"repeat {repeat}: s/step priced by the first steps {first_steps[-1]:.3f}, "
-              f"by mtlab.estimate {estimate[-1]:.3f}", flush=True)  # fmt: skip
+              f"by mtlab.training.estimate {estimate[-1]:.3f}", flush=True)  # fmt: skip
     model, resolved, epoch = fresh_epoch(base, config, train_sets)
     seconds, _chars = time_training(model, resolved, epoch, 0)
     real = seconds / len(epoch)
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> dict:
         "first steps / real": statistics.mean(first_steps) / real,
         "first steps / real sd": statistics.stdev(first_steps) / real,
     }
-    print(f"one epoch, {len(epoch)} steps: {real:.3f} s/step. Priced by mtlab.estimate "
+    print(f"one epoch, {len(epoch)} steps: {real:.3f} s/step. Priced by mtlab.training.estimate "
           f"{results['estimate / real']:.2f} ± {results['estimate / real sd']:.2f} of it; by the "
           f"first steps {results['first steps / real']:.2f} ± {results['first steps / real sd']:.2f} "
           f"(mean ± sd over {args.repeats} repeats)")  # fmt: skip

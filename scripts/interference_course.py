@@ -29,8 +29,8 @@ from pathlib import Path
 import torch
 
 from mtlab import TASKS, MultitaskBert, TrainConfig, evaluate, load_dataset, resolve_data_dir, train
-from mtlab.hardware import describe_cpu
-from mtlab.interference import GradientComparison, compare_task_gradients
+from mtlab.debugging.interference import GradientComparison, compare_task_gradients
+from mtlab.runtime import describe_cpu
 
 TRAIN_ROWS = 3000
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from mtlab.hardware import describe_cpu
+from mtlab.runtime import describe_cpu
 
 # notebook -> [(a line that starts exactly one code cell, {key: expression evaluated after it})]
 RECORDS = {

@@ -15,10 +15,10 @@ import argparse
 import statistics
 
 from mtlab.bench_peers import mtlab_run
-from mtlab.data import load_dataset, resolve_data_dir
+from mtlab.data.datasets import load_dataset, resolve_data_dir
 from mtlab.experiment import random_subset
-from mtlab.hardware import describe_cpu
 from mtlab.peer_runs import PeerConfig
+from mtlab.runtime import describe_cpu
 
 
 def rate_pairs(config: PeerConfig, repeats: int, dev_rows: int = 200) -> list[tuple[float, float]]:

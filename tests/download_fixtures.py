@@ -19,7 +19,7 @@ QUORA = ("quora-train.csv", "quora-dev.csv", "quora-test-student.csv")
 
 
 def blob_id(data: bytes) -> str:
-    """The git blob id of data, computed here independently of mtlab.download."""
+    """The git blob id of data, computed here independently of mtlab.data.download."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 

@@ -16,9 +16,9 @@ from transformers import BertConfig, BertModel
 
 from mtlab.__main__ import parse_args
 from mtlab.batching import SCHEDULES
-from mtlab.data import DataFormatError, load_dataset, read_task_file
+from mtlab.data.datasets import DataFormatError, load_dataset, read_task_file
 from mtlab.encoder import POOLINGS, Encoder, ModelNotFoundError, load_pretrained
-from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
+from mtlab.heads.kinds import ParaphraseHead, SentimentHead, SimilarityHead
 from mtlab.model import MultitaskBert
 from tests.conftest import TASK_FILES
 

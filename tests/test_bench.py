@@ -54,7 +54,7 @@ def test_the_bench_names_the_cpu_and_its_bf16_units():
 @pytest.mark.slow
 def test_every_extension_gets_a_cost_row_per_batch(tiny_folder):
     from mtlab.bench_extensions import TIMED, extension_rows
-    from mtlab.extensions import EXTENSIONS
+    from mtlab.extension_table import EXTENSIONS
 
     words = ["good", "bad", "fine", "dull", "long", "short", "warm", "cold"]
     sets = {
@@ -81,7 +81,7 @@ def test_dropout_off_leaves_no_randomness_in_a_training_forward_pass(tiny_model)
 
 def test_each_speed_option_gets_a_row_per_precision(tiny_folder):
     from mtlab.bench_speed import speed_option_rows, without_dropout
-    from mtlab.hardware import has_fast_bf16
+    from mtlab.runtime import has_fast_bf16
 
     sst = [{"id": f"s{i}", "sentence": f"a film number {i}", "label": i % 5} for i in range(16)]
     rows = speed_option_rows(sst, steps=2, batch_size=4, options={"dropout off": without_dropout},

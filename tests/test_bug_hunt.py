@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mtlab import MultitaskBert, load_dataset
-from mtlab.data import SAMPLE_DIR
+from mtlab.data.datasets import SAMPLE_DIR
 
 NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "08_bug_hunt.ipynb"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mtlab import data
-from mtlab.data import (
+from mtlab.data import datasets as data
+from mtlab.data.datasets import (
     SAMPLE_DIR,
     SAMPLE_MESSAGE,
     DataFormatError,

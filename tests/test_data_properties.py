@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mtlab.data import DataFormatError, load_dataset
+from mtlab.data.datasets import DataFormatError, load_dataset
 from tests.conftest import LABEL_COLUMN, SENTENCE_COLUMNS, TASK_FILES
 
 SETTINGS = settings(

@@ -1,4 +1,4 @@
-"""Tests for mtlab.download against a local HTTP server on 127.0.0.1 that can inject faults.
+"""Tests for mtlab.data.download against a local HTTP server on 127.0.0.1 that can inject faults.
 
 The server serves the course's SST, STS and CFIMDB files from the shared data folder (tests
 that need them skip without it) and small stand-ins for the Quora files, which are checked
@@ -19,9 +19,9 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
-from mtlab import download, manifest
 from mtlab.__main__ import main as cli_main
-from mtlab.download import (
+from mtlab.data import download, manifest
+from mtlab.data.download import (
     COURSE_URL,
     ENV_VAR,
     ArgumentError,
@@ -30,7 +30,7 @@ from mtlab.download import (
     download_course_data,
     resolve_base_url,
 )
-from mtlab.manifest import FILES, MANIFEST, load_manifest
+from mtlab.data.manifest import FILES, MANIFEST, load_manifest
 from tests.conftest import REAL_DATA as REAL
 from tests.conftest import TASK_FILES
 from tests.download_fixtures import QUORA, FaultyHandler, blob_id, quora_bytes, write_manifest
@@ -511,7 +511,7 @@ def test_cli_download_dispatches_and_reports(server, tmp_path, capsys):
 def test_cli_reads_the_environment_and_defaults_to_the_project_data_folder(
     server, tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setattr("mtlab.download.PROJECT_DATA_DIR", tmp_path / "project-data")
+    monkeypatch.setattr("mtlab.data.download.PROJECT_DATA_DIR", tmp_path / "project-data")
     monkeypatch.setenv(ENV_VAR, server.url)
     assert download.main(["--files", "sts-dev.csv", "--quiet"]) == 0
     assert (tmp_path / "project-data" / "sts-dev.csv").is_file()

@@ -5,14 +5,15 @@ from dataclasses import replace
 import pytest
 import torch
 
-import mtlab.estimate as estimate
-from mtlab.batching import multitask_batches, text_length
-from mtlab.data import SAMPLE_DIR, load_dataset
-from mtlab.estimate import Rates, estimate_run, phase_plan, scorings
+import mtlab.training.estimate as estimate
+from mtlab.batching import text_length
+from mtlab.data.datasets import SAMPLE_DIR, load_dataset
 from mtlab.experiment import finetune_defaults, pretrain_defaults
 from mtlab.feature_cache import FeatureCache
-from mtlab.model import TASKS
-from mtlab.training import TrainConfig, tasks_per_step, training_steps
+from mtlab.tasks import TASKS
+from mtlab.training.config import TrainConfig
+from mtlab.training.estimate import Rates, estimate_run, phase_plan, scorings
+from mtlab.training.steps import multitask_batches, tasks_per_step, training_steps
 
 
 def sample(split: str = "train") -> dict:

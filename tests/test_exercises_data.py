@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mtlab.batching import Batch, collate
-from mtlab.data import (
+from mtlab.data.datasets import (
     SAMPLE_DIR,
     LabelledPairDataset,
     LabelledSentenceDataset,

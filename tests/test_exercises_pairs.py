@@ -12,7 +12,7 @@ from mtlab.exercises.pairs import (
     mtlab_pair_features,
     use_pair_features,
 )
-from mtlab.heads import Head
+from mtlab.heads.kinds import Head
 
 
 def stub(*_args, **_kwargs):

@@ -14,7 +14,7 @@ from mtlab.exercises.sentiment import (
     mtlab_accuracy,
     use_sentiment_head,
 )
-from mtlab.heads import Head, SentimentHead
+from mtlab.heads.kinds import Head, SentimentHead
 
 
 def stub(*_args, **_kwargs):

@@ -10,6 +10,7 @@ from torch import nn
 
 from mtlab import Head, get_task, known_tasks, register_task
 from mtlab import tasks as table
+from mtlab.evaluation.submission import read_predictions, write_course_file
 from mtlab.exercises import DONE, NOT_DONE, WRONG
 from mtlab.exercises.tasks import (
     FILES,
@@ -23,7 +24,6 @@ from mtlab.exercises.tasks import (
     use_review_head,
     use_save_predictions,
 )
-from mtlab.submission import read_predictions, write_course_file
 
 
 def stub(*_args, **_kwargs):

@@ -5,6 +5,7 @@ from collections import deque
 import pytest
 import torch
 
+from mtlab.debugging.gradients import gradient_report
 from mtlab.exercises import DONE, NOT_DONE, WRONG
 from mtlab.exercises.tracing import (
     check_fixed_head,
@@ -15,8 +16,7 @@ from mtlab.exercises.tracing import (
     use_step_with_grad_norms,
     use_unreached_parameters,
 )
-from mtlab.gradients import gradient_report
-from mtlab.heads import SentimentHead
+from mtlab.heads.kinds import SentimentHead
 
 
 def stub(*_args, **_kwargs):

@@ -7,10 +7,10 @@ import pytest
 
 from mtlab import load_checkpoint
 from mtlab.__main__ import main, parse_args
-from mtlab.data import SAMPLE_DIR, load_dataset
+from mtlab.data.datasets import SAMPLE_DIR, load_dataset
+from mtlab.evaluation.submission import read_predictions
 from mtlab.experiment import LabConfig, finetune_defaults, pretrain_defaults, run_lab
-from mtlab.submission import read_predictions
-from mtlab.training import TrainConfig
+from mtlab.training.config import TrainConfig
 
 
 def phases(pretrain_epochs: int, finetune_epochs: int = 1) -> dict[str, TrainConfig]:

@@ -10,15 +10,21 @@ import torch.nn.functional as F
 from mtlab import MultitaskBert, TrainConfig, load_checkpoint, save_checkpoint, train
 from mtlab.__main__ import main as main_cli
 from mtlab.__main__ import parse_args
-from mtlab.data import SAMPLE_DIR
+from mtlab.data.datasets import SAMPLE_DIR
 from mtlab.experiment import check_paths_and_device
-from mtlab.further_pretrain import further_pretrain, main, mask_tokens, save_encoder, task_sentences
-from mtlab.heads import ParaphraseHead, SimilarityHead
-from mtlab.losses import cosent_loss, ranking_loss
-from mtlab.optimizer import make_optimizer, parameter_groups
-from mtlab.smart import smart_penalty
-from mtlab.surgery import surgery_backward
-from mtlab.training import training_step
+from mtlab.extensions.further_pretrain import (
+    further_pretrain,
+    main,
+    mask_tokens,
+    save_encoder,
+    task_sentences,
+)
+from mtlab.extensions.smart import smart_penalty
+from mtlab.extensions.surgery import surgery_backward
+from mtlab.heads.kinds import ParaphraseHead, SimilarityHead
+from mtlab.heads.losses import cosent_loss, ranking_loss
+from mtlab.training.loop import training_step
+from mtlab.training.optimizer import make_optimizer, parameter_groups
 from tests.conftest import BATCHES
 from tests.test_train import _tiny_sets
 

@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from mtlab import GraphBreakDetector, check_head, gradient_report, trace_backward
-from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
+from mtlab.heads.kinds import ParaphraseHead, SentimentHead, SimilarityHead
 
 
 class FrozenAndUnused(nn.Module):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from mtlab import hardware
+from mtlab import runtime as hardware
 
 
 @pytest.mark.parametrize(
@@ -22,7 +22,7 @@ def test_auto_precision_follows_the_cpu_flags(monkeypatch, flags, expected):
 
 def test_auto_precision_trains(tiny_model, monkeypatch):
     from mtlab import TrainConfig, load_dataset, train
-    from mtlab.data import SAMPLE_DIR
+    from mtlab.data.datasets import SAMPLE_DIR
 
     monkeypatch.setattr(hardware, "cpu_info", lambda: ("Some CPU", {"avx512_bf16"}))
     data = {"sst": load_dataset("sst", "train", SAMPLE_DIR, limit=8)}

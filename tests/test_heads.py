@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mtlab.heads import ParaphraseHead, SentimentHead, SimilarityHead
+from mtlab.heads.kinds import ParaphraseHead, SentimentHead, SimilarityHead
 
 H, B = 16, 4
 

@@ -28,9 +28,9 @@ from mtlab import (
     train,
 )
 from mtlab.__main__ import main as cli_main
-from mtlab.data import SAMPLE_DIR, warn_if_shared_ids
+from mtlab.data.datasets import SAMPLE_DIR, warn_if_shared_ids
 from mtlab.encoder import Encoder
-from mtlab.heads import SentimentHead
+from mtlab.heads.kinds import SentimentHead
 from tests.conftest import make_tiny_encoder
 
 SST = "\tid\tsentence\tsentiment"

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mtlab.interference import compare_task_gradients, encoder_gradient
+from mtlab.debugging.interference import compare_task_gradients, encoder_gradient
 from tests.conftest import BATCHES, SST_BATCH
 from tests.test_train import _tiny_sets
 

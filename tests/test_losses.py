@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mtlab.losses import TaskLossError, binary_loss, classification_loss, regression_loss
+from mtlab.heads.losses import TaskLossError, binary_loss, classification_loss, regression_loss
 
 
 def test_regression_loss_rejects_integer_targets_with_fix():

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from mtlab.model import TASKS, MultitaskBert
+from mtlab.model import MultitaskBert
+from mtlab.tasks import TASKS
 from tests.conftest import BATCHES
 
 EXPECTED = {"sst": (2, 5), "quora": (2, 2), "sts": (2,)}

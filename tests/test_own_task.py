@@ -31,12 +31,12 @@ from mtlab import (
     train,
     write_predictions,
 )
-from mtlab.data import SAMPLE_DIR
-from mtlab.heads import default_head
-from mtlab.plots import plot_comparison
-from mtlab.submission import read_predictions
+from mtlab.data.datasets import SAMPLE_DIR
+from mtlab.debugging.plots import plot_comparison
+from mtlab.debugging.widgets import predict_all
+from mtlab.evaluation.submission import read_predictions
+from mtlab.heads.kinds import default_head
 from mtlab.tasks import unregister_task
-from mtlab.widgets import predict_all
 from tests.conftest import make_tiny_encoder
 
 WORDS = [

@@ -14,16 +14,16 @@ pytestmark = pytest.mark.slow  # the slow tier, which installs the peers extra (
 peers = pytest.importorskip("mtlab.peers", reason="needs the peers extra: make setup-peers")
 
 from mtlab.bench_peers import mtlab_run, peer_comparison  # noqa: E402
-from mtlab.data import SAMPLE_DIR, load_dataset  # noqa: E402
+from mtlab.data.datasets import SAMPLE_DIR, load_dataset  # noqa: E402
 from mtlab.encoder import default_model_path  # noqa: E402
-from mtlab.model import TASKS  # noqa: E402
 from mtlab.peers import (  # noqa: E402
     PeerConfig,
     StepClock,
     sentence_transformers_finetune,
     trainer_finetune,
 )
-from mtlab.training import TrainConfig  # noqa: E402
+from mtlab.tasks import TASKS  # noqa: E402
+from mtlab.training.config import TrainConfig  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

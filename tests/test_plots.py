@@ -7,8 +7,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from mtlab.debugging.plots import plot_comparison, plot_history  # noqa: E402
 from mtlab.experiment import comparison_table  # noqa: E402
-from mtlab.plots import plot_comparison, plot_history  # noqa: E402
 
 
 def history(with_dev: bool) -> pd.DataFrame:

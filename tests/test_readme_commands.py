@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mtlab.extensions import EXTENSIONS
+from mtlab.extension_table import EXTENSIONS
 
 ROOT = Path(__file__).parents[1]
 FENCE = re.compile(r"^[ \t]*```[^\n]*\n(.*?)^[ \t]*```", re.S | re.M)  # indented in lists too

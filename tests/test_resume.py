@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from mtlab import CheckpointError, TrainConfig, evaluate, load_checkpoint, train
-from mtlab.data import SAMPLE_DIR
+from mtlab.data.datasets import SAMPLE_DIR
 from mtlab.model import MultitaskBert
 from tests.conftest import make_tiny_encoder
 from tests.test_train import _tiny_sets

@@ -34,7 +34,7 @@ def test_every_ablation_builds_its_config_and_head(tiny_encoder):
 
 def test_the_bag_of_words_baseline_scores_each_task_with_its_metric():
     from mtlab import TASKS, load_dataset
-    from mtlab.data import SAMPLE_DIR
+    from mtlab.data.datasets import SAMPLE_DIR
 
     baseline = load("encoder_vs_heads")
     train_sets = {t: load_dataset(t, "train", SAMPLE_DIR) for t in TASKS}
@@ -54,7 +54,7 @@ def test_the_course_quora_stand_in_has_the_course_size_and_no_course_rows():
 
 
 def test_the_finetune_ablation_runs_every_extension():
-    from mtlab.extensions import EXTENSIONS
+    from mtlab.extension_table import EXTENSIONS
 
     assert load("ablate_finetune").ROWS == EXTENSIONS
 
@@ -62,7 +62,7 @@ def test_the_finetune_ablation_runs_every_extension():
 @pytest.mark.slow
 def test_the_finetune_ablation_resumes_and_refuses_other_settings(tmp_path, monkeypatch, tokenizer):
     """On the sample with the tiny encoder: a second invocation only runs the rows it lacks."""
-    from mtlab.data import SAMPLE_DIR
+    from mtlab.data.datasets import SAMPLE_DIR
     from tests.conftest import make_tiny_encoder
 
     tiny = classmethod(lambda cls, *args, **options: cls(make_tiny_encoder(tokenizer), **options))
@@ -90,7 +90,7 @@ def test_the_finetune_ablation_resumes_and_refuses_other_settings(tmp_path, monk
 @pytest.mark.slow
 def test_seeds_run_apart_merge_into_one_table(tmp_path, monkeypatch, tokenizer):
     """Two --out folders (seeds run in parallel) merge into one results.json and summary."""
-    from mtlab.data import SAMPLE_DIR
+    from mtlab.data.datasets import SAMPLE_DIR
     from tests.conftest import make_tiny_encoder
 
     tiny = classmethod(lambda cls, *args, **options: cls(make_tiny_encoder(tokenizer), **options))

@@ -6,8 +6,8 @@ import zipfile
 import pytest
 
 from mtlab.__main__ import main
-from mtlab.data import SAMPLE_DIR
-from mtlab.submission import (
+from mtlab.data.datasets import SAMPLE_DIR
+from mtlab.evaluation.submission import (
     SubmissionError,
     output_file,
     read_predictions,

@@ -15,9 +15,9 @@ from mtlab import (
     train,
     write_predictions,
 )
-from mtlab.distributed import pick_device
-from mtlab.heads import SimilarityHead
+from mtlab.heads.kinds import SimilarityHead
 from mtlab.model import MultitaskBert
+from mtlab.runtime import pick_device
 from tests.conftest import make_tiny_encoder
 
 WORDS = ["good", "bad", "fine", "awful", "great", "dull", "fun", "long"]
@@ -201,8 +201,8 @@ def test_a_bare_state_dict_file_gets_a_clear_error(tiny_model, tmp_path):
 
 def test_resuming_into_a_model_with_other_heads_names_the_problem(tiny_model, tmp_path):
     from mtlab import load_dataset
-    from mtlab.data import SAMPLE_DIR
-    from mtlab.heads import RegressionHead
+    from mtlab.data.datasets import SAMPLE_DIR
+    from mtlab.heads.kinds import RegressionHead
 
     data = {"sst": load_dataset("sst", "train", SAMPLE_DIR, limit=16)}
     state = tmp_path / "state.pt"
@@ -218,7 +218,7 @@ def test_resuming_into_a_model_with_other_heads_names_the_problem(tiny_model, tm
 
 def test_a_time_budget_stops_the_phase_and_says_so(tiny_model, capsys):
     from mtlab import load_dataset
-    from mtlab.data import SAMPLE_DIR
+    from mtlab.data.datasets import SAMPLE_DIR
 
     data = {"sst": load_dataset("sst", "train", SAMPLE_DIR, limit=64)}
     config = TrainConfig(batch_size=4, epochs=3, budget_minutes=1e-6)
@@ -236,7 +236,7 @@ def test_a_time_budget_stops_the_phase_and_says_so(tiny_model, capsys):
 
 def test_the_estimate_is_printed_after_the_first_steps(tiny_model, capsys):
     from mtlab import load_dataset
-    from mtlab.data import SAMPLE_DIR
+    from mtlab.data.datasets import SAMPLE_DIR
 
     data = {"sst": load_dataset("sst", "train", SAMPLE_DIR, limit=64)}
     train(tiny_model.set_mode("pretrain"), data, TrainConfig(batch_size=4, epochs=1), progress=True)
@@ -246,7 +246,8 @@ def test_the_estimate_is_printed_after_the_first_steps(tiny_model, capsys):
 
 
 def test_training_batches_are_bucketed_by_the_tokens_the_model_makes(tiny_model):
-    from mtlab.batching import multitask_batches, text_length
+    from mtlab.batching import text_length
+    from mtlab.training.steps import multitask_batches
 
     sets = _tiny_sets(24)
     config = TrainConfig(batch_size=4)

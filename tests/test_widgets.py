@@ -1,7 +1,7 @@
 import torch
 
 from mtlab import get_task
-from mtlab.widgets import predict_all, prediction_explorer, trace_level, trace_stepper
+from mtlab.debugging.widgets import predict_all, prediction_explorer, trace_level, trace_stepper
 
 
 def test_predict_all_answers_for_each_head(tiny_model):
@@ -22,7 +22,7 @@ def test_explorer_updates_when_a_sentence_changes(tiny_model):
 def _two_layer_trace():
     from torch import nn
 
-    from mtlab.gradients import trace_backward
+    from mtlab.debugging.gradients import trace_backward
 
     torch.manual_seed(0)
     head = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2), nn.Linear(2, 2))
@@ -55,7 +55,7 @@ def test_trace_stepper_moves_level_by_level_and_names_the_missed_parameters():
 
 
 def test_trace_stepper_on_a_cut_graph_says_there_is_nothing_to_trace():
-    from mtlab.gradients import trace_backward
+    from mtlab.debugging.gradients import trace_backward
 
     layer = torch.nn.Linear(3, 1)
     trace = trace_backward(layer(torch.randn(2, 3)).detach().sum(), layer)

@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 
 from mtlab.batching import Batch, collate
-from mtlab.data import (
+from mtlab.data.datasets import (
     LabelledPairDataset,
     LabelledSentenceDataset,
     TaskDataset,

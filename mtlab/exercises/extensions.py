@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from mtlab.exercises import Wrong, check, yours_or_mtlab
-from mtlab.losses import cosent_loss
+from mtlab.heads.losses import cosent_loss
 
 
 def mtlab_cosent(cosines: torch.Tensor, gold: torch.Tensor, scale: float = 20.0) -> torch.Tensor:

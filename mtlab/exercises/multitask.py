@@ -10,7 +10,8 @@ from collections.abc import Callable
 import torch
 
 from mtlab.exercises import Wrong, check, yours_or_mtlab
-from mtlab.training import TrainConfig, training_step
+from mtlab.training.config import TrainConfig
+from mtlab.training.loop import training_step
 
 # ---------------------------------------------------------------- one training step, by hand
 

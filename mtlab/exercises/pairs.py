@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import torch
 
-from mtlab.checks import check_head
+from mtlab.debugging.checks import check_head
 from mtlab.exercises import Wrong, check, yours_or_mtlab
-from mtlab.heads import ParaphraseHead
+from mtlab.heads.kinds import ParaphraseHead
 
 
 def mtlab_pair_features(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

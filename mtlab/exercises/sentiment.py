@@ -9,10 +9,10 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from mtlab.checks import check_head
+from mtlab.debugging.checks import check_head
 from mtlab.exercises import Wrong, check, yours_or_mtlab
-from mtlab.head import Head
-from mtlab.heads import SentimentHead
+from mtlab.heads.base import Head
+from mtlab.heads.kinds import SentimentHead
 
 
 def _logits(batch: int, classes: int, seed: int, scale: float = 2.0) -> tuple[torch.Tensor, ...]:

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from mtlab.exercises import Wrong, check, yours_or_mtlab
-from mtlab.losses import regression_loss
+from mtlab.heads.losses import regression_loss
 
 
 def mtlab_scaled_dot(pu: torch.Tensor, pv: torch.Tensor) -> torch.Tensor:

@@ -12,11 +12,11 @@ import torch
 from torch import nn
 
 from mtlab import tasks as table
-from mtlab.checks import check_head
-from mtlab.data import SAMPLE_DIR, load_dataset
+from mtlab.data.datasets import SAMPLE_DIR, load_dataset
+from mtlab.debugging.checks import check_head
+from mtlab.evaluation.submission import SubmissionError, read_predictions, write_course_file
 from mtlab.exercises import Wrong, check, yours_or_mtlab
-from mtlab.head import Head
-from mtlab.submission import SubmissionError, read_predictions, write_course_file
+from mtlab.heads.base import Head
 from mtlab.tasks import Task, get_task, known_tasks, register_task, unregister_task
 
 FILES = {

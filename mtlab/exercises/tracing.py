@@ -9,10 +9,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from mtlab.checks import check_head
+from mtlab.debugging.checks import check_head
+from mtlab.debugging.gradients import trace_backward
+from mtlab.debugging.graph_breaks import GraphBreakDetector
 from mtlab.exercises import Wrong, check, yours_or_mtlab
-from mtlab.gradients import trace_backward
-from mtlab.graph_breaks import GraphBreakDetector
 
 # ------------------------------------------------------------ gradients read at the right moment
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mtlab.data import SAMPLE_DIR, load_dataset
+from mtlab.data.datasets import SAMPLE_DIR, load_dataset
 
 pytestmark = pytest.mark.browser
 
@@ -25,10 +25,10 @@ FIRST = "A man is playing a guitar on stage."  # prediction_explorer's default f
 
 # The widgets notebook: small on purpose, so a failure points at the page, not at training.
 WIDGET_CELLS = [
-    "import torch\n\nimport mtlab\nimport mtlab.widgets\n\ntorch.manual_seed(0)\nprint('mtlab imported')",
+    "import torch\n\nimport mtlab\nimport mtlab.debugging.widgets\n\ntorch.manual_seed(0)\nprint('mtlab imported')",
     "sst = mtlab.load_dataset('sst', 'train', mtlab.data.SAMPLE_DIR)\nprint('sst train rows:', len(sst))",
     "model = mtlab.MultitaskBert.from_pretrained()\nprint('encoder:', model.encoder.name)",
-    "mtlab.widgets.prediction_explorer(model)",
+    "mtlab.debugging.widgets.prediction_explorer(model)",
 ]
 
 # The focused notebook panel and its kernel, found by the notebook's path.

@@ -1,6 +1,6 @@
 """The course's heads: one small head per task on the shared encoder's sentence vectors.
 
-Every head is a `Head` (mtlab.head), so the training loop treats all tasks alike. The
+Every head is a `Head` (mtlab.heads.base), so the training loop treats all tasks alike. The
 `variant` argument brings back the seed project's failed designs so the notebooks can put
 them side by side:
 
@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mtlab.head import Head, check_variant, mlp
-from mtlab.losses import (
+from mtlab.heads.base import Head, check_variant, mlp
+from mtlab.heads.losses import (
     binary_loss,
     classification_loss,
     cosent_loss,
@@ -79,7 +79,7 @@ class ParaphraseHead(Head):
       reuse one vector per sentence across pairs.
 
     mnrl_weight > 0 adds a multiple-negatives ranking loss on the sentence vectors themselves
-    (`mtlab.losses.ranking_loss`): each duplicate's question 1 must pick its question 2 out of
+    (`mtlab.heads.losses.ranking_loss`): each duplicate's question 1 must pick its question 2 out of
     every question 2 in the batch. It shapes the encoder, so it matters in finetune.
     """
 
@@ -171,7 +171,7 @@ class SimilarityHead(Head):
     encoder already has, and it stalled STS finetuning at r 0.84 (README, ablations).
     With projection=False the head has no parameters at all: fine for a zero-shot cosine
     baseline, but in pretrain mode nothing is trainable and backward() fails (mistake 4).
-    training_loss="cosent" trains the cosine variant with CoSENT (`mtlab.losses.cosent_loss`)
+    training_loss="cosent" trains the cosine variant with CoSENT (`mtlab.heads.losses.cosent_loss`)
     instead of MSE: it ranks the batch's pairs and never pulls a cosine towards score / 5.
     """
 

@@ -3,7 +3,7 @@
 Every record of the course's files is one line, so a file is split on newlines first and each
 line parsed on its own with the csv module in strict mode (quoted fields may hold tabs and
 doubled quotes): a broken line costs that line only, and line numbers are an editor's. What
-the columns mean is `mtlab.reader`'s business; this module only finds them.
+the columns mean is `mtlab.data.reader`'s business; this module only finds them.
 """
 
 from __future__ import annotations

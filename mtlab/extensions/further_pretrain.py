@@ -27,10 +27,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from mtlab.data import load_dataset, resolve_data_dir
+from mtlab.data.datasets import all_sentences, load_dataset, resolve_data_dir
 from mtlab.encoder import Encoder
-from mtlab.model import TASKS
-from mtlab.training import all_sentences, set_seed
+from mtlab.runtime import set_seed
+from mtlab.tasks import TASKS
 
 MASK_PROBABILITY = 0.15  # BERT's share of tokens to predict
 HELD_OUT = 256  # sentences kept aside to measure the loss before and after

@@ -14,7 +14,7 @@ import torch
 from mtlab.model import MultitaskBert
 
 if TYPE_CHECKING:
-    from mtlab.training import TrainConfig
+    from mtlab.training.config import TrainConfig
 
 
 def parameter_groups(model: MultitaskBert, config: TrainConfig) -> list[dict]:

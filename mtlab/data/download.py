@@ -5,7 +5,7 @@
 
 The address is --base-url, else $MTLAB_DATA_URL, else COURSE_URL (the course's repository).
 Each file goes to ``<name>.part``, is resumed with an HTTP Range request after an
-interruption, is checked against the manifest (`mtlab.manifest`: git blob ids) and only then
+interruption, is checked against the manifest (`mtlab.data.manifest`: git blob ids) and only then
 renamed: a file under its real name is complete and correct. A broken or hostile server can
 neither fill the disk (at most the manifest's size) nor hang the command (--deadline per
 file, TIMEOUT_S per read). Bad arguments fail before any network work.
@@ -22,11 +22,11 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
-from mtlab.data import PROJECT_DATA_DIR
-from mtlab.manifest import ENTRY, FILES, ManifestError, file_digest, load_manifest
-from mtlab.transfer import CHUNK as CHUNK  # re-exported: the size of one read
-from mtlab.transfer import ChecksumError as ChecksumError
-from mtlab.transfer import DownloadError, Job, download_one, say
+from mtlab.data.datasets import PROJECT_DATA_DIR
+from mtlab.data.manifest import ENTRY, FILES, ManifestError, file_digest, load_manifest
+from mtlab.data.transfer import CHUNK as CHUNK  # re-exported: the size of one read
+from mtlab.data.transfer import ChecksumError as ChecksumError
+from mtlab.data.transfer import DownloadError, Job, download_one, say
 
 ENV_VAR = "MTLAB_DATA_URL"
 COURSE_URL = "https://raw.githubusercontent.com/gpoesia/minbert-default-final-project/main/data/"

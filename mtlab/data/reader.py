@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mtlab.data.tsv import BadLine, DataFormatError, check_is_file, locate_columns, read_lines
 from mtlab.tasks import Task, get_task
-from mtlab.tsv import BadLine, DataFormatError, check_is_file, locate_columns, read_lines
 
 # Delimiters that a header without tabs may have been written with, named for messages.
 MAX_LINES_IN_SUMMARY = 5

@@ -9,99 +9,32 @@ not see training move: mistake 8), plus rows with dev scores when dev is scored.
 from __future__ import annotations
 
 import math
-import random
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from mtlab.batching import Batch, MultitaskBatches, multitask_batches
-from mtlab.checkpoints import resume_training, save_training_state
-from mtlab.distributed import distributed, global_mean, shard
-from mtlab.early_stopping import DevScoring
-from mtlab.hardware import resolve_precision
-from mtlab.history import PhaseClock, TrainingLog
+from mtlab.batching import Batch
+from mtlab.data.datasets import all_sentences
+from mtlab.extensions.smart import smart_penalty
+from mtlab.extensions.surgery import surgery_backward
 from mtlab.model import MultitaskBert
-from mtlab.optimizer import make_optimizer
-from mtlab.smart import smart_penalty
-from mtlab.surgery import SURGERIES, surgery_backward
-
-PRECISIONS = ("fp32", "bf16", "auto")  # auto: bf16 where the hardware has bf16 units
+from mtlab.runtime import distributed, global_mean, resolve_precision, set_seed, shard
+from mtlab.training.checkpoints import resume_training, save_training_state
+from mtlab.training.config import TrainConfig
+from mtlab.training.early_stopping import DevScoring
+from mtlab.training.history import PhaseClock, TrainingLog
+from mtlab.training.optimizer import make_optimizer
+from mtlab.training.steps import multitask_batches, phase_length, tasks_per_step, training_steps
 
 
 class NothingToTrainError(RuntimeError):
     """A task has no trainable parameter in this mode, so backward() would fail (mistake 4)."""
-
-
-@dataclass
-class TrainConfig:
-    """Settings of one training phase. Defaults suit pretrain; finetune wants lr ~2e-5."""
-
-    epochs: int = 1
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 0.01
-    warmup: float = 0.1  # fraction of steps with a linearly rising learning rate
-    schedule: str = "round_robin"
-    log_every: int = 10
-    max_steps: int | None = None  # stop early (quick runs); None = all epochs
-    grad_clip: float = 1.0
-    seed: int = 0
-    checkpoint_every: int | None = None  # save the training state every N steps (see train)
-    bucket: bool = True  # batches of similar-length sentences: less padding, faster
-    eval_every: float | None = None  # with dev_sets: score dev every this many epochs (0.5: twice)
-    keep_best: bool = True  # ... and end with the weights that scored best (early stopping)
-    precision: str = (
-        "fp32"  # "bf16": autocast the forward pass; "auto": bf16 if the hardware has it
-    )
-    budget_minutes: float | None = None  # stop the phase when this much time has passed
-    # Extensions for finetuning, off by default (scripts/ablate_finetune.py compares them).
-    layer_decay: float = 1.0  # encoder layer l of L trains at lr * layer_decay**(L - l); 1 = off
-    head_lr: float | None = None  # the heads' learning rate; None = lr
-    surgery: str | None = None  # combine the tasks' encoder gradients (mtlab.surgery); None = sum
-    smart: float = 0.0  # weight of the SMART penalty (mtlab.smart); 0 = off
-
-    def check(self) -> TrainConfig:
-        """Refuse settings that would fail late or train on nonsense, naming the field."""
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        if self.surgery is not None and self.surgery not in SURGERIES:
-            raise ValueError(f"surgery must be None or one of {SURGERIES}, got {self.surgery!r}")
-        if self.surgery is not None and self.schedule != "round_robin":
-            raise ValueError(
-                "surgery trains one batch of every task at each step, so it needs "
-                f"schedule='round_robin', got {self.schedule!r}"
-            )
-        if not 0 < self.layer_decay <= 1:
-            raise ValueError(f"layer_decay must be in (0, 1] (1 = off), got {self.layer_decay}")
-        if self.head_lr is not None and not (math.isfinite(self.head_lr) and self.head_lr > 0):
-            raise ValueError(f"head_lr must be None (= lr) or a number > 0, got {self.head_lr}")
-        if not math.isfinite(self.smart) or self.smart < 0:
-            raise ValueError(f"smart must be a finite weight >= 0 (0 = off), got {self.smart}")
-        if self.eval_every is not None and not self.eval_every > 0:
-            raise ValueError(f"eval_every is in epochs and must be > 0, got {self.eval_every}")
-        for name in ("lr", "weight_decay", "warmup", "grad_clip"):
-            if not math.isfinite(getattr(self, name)) or getattr(self, name) < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
-        if self.budget_minutes is not None and not self.budget_minutes > 0:
-            raise ValueError(f"budget_minutes must be > 0, got {self.budget_minutes}")
-        for name in ("epochs", "batch_size", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        return self
-
-
-def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and PyTorch so a run can be repeated number for number."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def check_trainable(model: MultitaskBert, tasks) -> None:
@@ -119,45 +52,14 @@ def check_trainable(model: MultitaskBert, tasks) -> None:
             )
 
 
-def all_sentences(datasets: Mapping) -> list[str]:
-    """Every sentence of every dataset (for filling the frozen-encoder cache)."""
-    keys = ("sentence", "sentence1", "sentence2")
-    return [
-        example[k]
-        for dataset in datasets.values()
-        for example in dataset
-        for k in keys
-        if k in example
-    ]
-
-
-def training_steps(
-    batches: MultitaskBatches, epochs: int, together: int = 1
-) -> Iterator[dict[str, Batch]]:
-    """Every step's {task: batch} of every epoch, in order: one stream a run can fast-forward.
-
-    A step trains one task's batch, or `together` tasks' (gradient surgery: every task, taking
-    turns round robin); an epoch that does not divide evenly ends with a smaller step.
-    """
-    for _ in range(epochs):
-        step = {}
-        for task, batch in batches:
-            step[task] = batch
-            if len(step) == together:
-                yield step
-                step = {}
-        if step:
-            yield step
-
-
 def training_step(
     net, batches: Mapping[str, Batch], optimizer, scheduler, config: TrainConfig
 ) -> tuple[dict[str, float], float]:
     """One optimizer step on one batch per task; the mean loss per task and the gradient norm.
 
     The task losses are summed before backward(); with `config.surgery` a torchjd aggregator
-    combines the tasks' gradients on the shared encoder instead (mtlab.surgery), and
-    `config.smart` adds each task's SMART penalty (mtlab.smart) to its loss. Both run in one
+    combines the tasks' gradients on the shared encoder instead (mtlab.extensions.surgery), and
+    `config.smart` adds each task's SMART penalty (mtlab.extensions.smart) to its loss. Both run in one
     process (`net` is then the model itself).
     """
     rank, world = distributed()
@@ -291,14 +193,3 @@ def check_extensions(model: MultitaskBert, config: TrainConfig, world: int) -> N
             )
         if world > 1:
             raise ValueError(f"{name} runs in one process; this run has {world} (torchrun)")
-
-
-def tasks_per_step(train_sets: Mapping, config: TrainConfig) -> int:
-    """1, or every task with gradient surgery (it combines all the tasks' gradients each step)."""
-    return len(train_sets) if config.surgery else 1
-
-
-def phase_length(batches_per_epoch: int, together: int, config: TrainConfig) -> tuple[int, int]:
-    """(steps in the phase, steps per epoch) when `together` batches make one step."""
-    per_epoch = math.ceil(batches_per_epoch / together)
-    return min(per_epoch * config.epochs, config.max_steps or math.inf), per_epoch

@@ -12,8 +12,8 @@ parameter (micrograd's `_prev`, at PyTorch scale).
 - `gradient_report(model)`        after backward(): who got a gradient, who did not, who is frozen
 - `plot_gradient_flow(model)`     gradient norm per layer, with the missing ones marked
 
-Two neighbours do the rest: `mtlab.graph_breaks.GraphBreakDetector` watches a forward
-pass for detach/.data/.item/numpy/no_grad, and `mtlab.checks.check_head` runs a
+Two neighbours do the rest: `mtlab.debugging.graph_breaks.GraphBreakDetector` watches a forward
+pass for detach/.data/.item/numpy/no_grad, and `mtlab.debugging.checks.check_head` runs a
 student's head on a tiny batch and says what is wrong.
 """
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mtlab.losses import binary_loss, classification_loss, regression_loss
+from mtlab.heads.losses import binary_loss, classification_loss, regression_loss
 from mtlab.tasks import Task, get_task
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mtlab.data import load_dataset, resolve_data_dir
+from mtlab.data.datasets import load_dataset, resolve_data_dir
 from mtlab.tasks import COURSE_TASKS, Task, get_task
 
 SPLITS = ("dev", "test")

@@ -8,7 +8,7 @@ import ipywidgets as w
 import pandas as pd
 import torch
 
-from mtlab.gradients import BackwardTrace
+from mtlab.debugging.gradients import BackwardTrace
 from mtlab.model import MultitaskBert
 from mtlab.tasks import get_task
 

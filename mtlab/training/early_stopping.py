@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from mtlab.evaluation import evaluate
+from mtlab.evaluation.predictions import evaluate
 from mtlab.model import MultitaskBert
 
 

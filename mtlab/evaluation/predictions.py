@@ -16,8 +16,8 @@ from scipy.stats import pearsonr
 from torch.utils.data import Subset
 
 from mtlab.batching import make_loader
+from mtlab.evaluation.submission import write_course_file
 from mtlab.model import MultitaskBert
-from mtlab.submission import write_course_file
 from mtlab.tasks import get_task
 
 
@@ -85,7 +85,7 @@ def evaluate(model: MultitaskBert, dev_sets: Mapping, batch_size: int = 64) -> d
 
 
 def write_predictions(model: MultitaskBert, task: str, dataset, path: str | Path) -> pd.DataFrame:
-    """A dataset's predictions in the course's layout (mtlab.submission); also returned."""
+    """A dataset's predictions in the course's layout (mtlab.evaluation.submission); also returned."""
     spec = get_task(task)
     predictions = run_model(model, task, dataset)[["id", "prediction"]]
     if not spec.is_classification:  # scores stay within the task's range (STS: 0-5)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from mtlab.encoder import ModelNotFoundError
-from mtlab.heads import HEAD_CLASSES
+from mtlab.heads.kinds import HEAD_CLASSES
 from mtlab.model import MultitaskBert
 
 

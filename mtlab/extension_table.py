@@ -20,7 +20,7 @@ class Extension:
     note: str = ""  # what the flags alone do not say
     heads: dict = field(default_factory=dict)
     train: dict = field(default_factory=dict)
-    mlm: bool = False  # a masked-LM pass before finetuning (mtlab.further_pretrain)
+    mlm: bool = False  # a masked-LM pass before finetuning (mtlab.extensions.further_pretrain)
 
 
 EXTENSIONS: dict[str, Extension] = {

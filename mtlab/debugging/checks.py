@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from mtlab.gradients import gradient_report
-from mtlab.graph_breaks import GraphBreakDetector
-from mtlab.head import usual_loss
+from mtlab.debugging.gradients import gradient_report
+from mtlab.debugging.graph_breaks import GraphBreakDetector
+from mtlab.heads.base import usual_loss
 from mtlab.tasks import Task, get_task
 
 

@@ -1,6 +1,6 @@
 """One file over HTTP: resumed from its .part, bounded in size and time, checked, then renamed.
 
-The finished bytes are checked against the file's expected digest (`mtlab.manifest`) and only
+The finished bytes are checked against the file's expected digest (`mtlab.data.manifest`) and only
 then renamed to the file's real name, so a file under its real name is complete and correct.
 A broken or hostile server can neither fill the disk (at most the expected size, or a cap)
 nor hang the caller (a deadline for the whole file, a timeout for each read).
@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from mtlab.manifest import LABELS, Expected, file_digest
+from mtlab.data.manifest import LABELS, Expected, file_digest
 
 CHUNK = 1 << 16
 

@@ -3,24 +3,25 @@
 Labelled files (train, dev) and unlabelled files (``*-test-student``) get different
 dataset classes on purpose: the class name tells you whether it can be trained on
 (seed mistake 5). What each task's files and columns are comes from `mtlab.tasks`;
-reading and checking the rows is `mtlab.reader`'s job.
+reading and checking the rows is `mtlab.data.reader`'s job.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from torch.utils.data import Dataset
 
-from mtlab.reader import DataFormatError, RowProblem, read_task_file, read_task_rows
+from mtlab.data.reader import DataFormatError, RowProblem, read_task_file, read_task_rows
 from mtlab.tasks import Task, get_task
 
-SAMPLE_DIR = Path(__file__).parent / "sample_data"
-PROJECT_DATA_DIR = Path(__file__).parents[1] / "data"
+SAMPLE_DIR = Path(__file__).parents[1] / "sample_data"
+PROJECT_DATA_DIR = Path(__file__).parents[2] / "data"
 
 # Printed whenever the sample is used, so that nobody mistakes sample scores for real ones.
 # No absolute paths in it: notebooks compare their outputs.
@@ -232,3 +233,16 @@ __all__ = [
     "resolve_data_dir",
     "to_dataframe",
 ]
+
+
+def all_sentences(datasets: Mapping) -> list[str]:
+    """Every sentence of every task's dataset, in order: {task: dataset} -> the task's texts.
+
+    The text keys come from the task table (`Task.keys`): both sides of a pair, in order.
+    """
+    return [
+        example[key]
+        for task, dataset in datasets.items()
+        for example in dataset
+        for key in get_task(task).keys
+    ]

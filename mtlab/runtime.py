@@ -1,18 +1,73 @@
-"""Where training runs: the device, and the processes of a torchrun job.
+"""Where and how a run runs: its seeds, the processor and its bf16 units, the device, torchrun.
 
-Under `torchrun --nproc_per_node N -m mtlab`, every process trains on its share of each
-batch and DistributedDataParallel averages the gradients; these helpers split a batch,
-weight its loss, and agree on the mean. Outside torchrun they are no-ops.
+- `set_seed` seeds Python, NumPy and PyTorch, so a run can be repeated number for number.
+- bfloat16 speeds training up only where the hardware computes in it natively: CUDA GPUs from
+  Ampere on, and CPUs with AMX or AVX-512 bf16 instructions (elsewhere it is emulated, slower
+  than float32). `--precision auto` asks `resolve_precision` instead of assuming.
+- Under `torchrun --nproc_per_node N -m mtlab`, every process trains on its share of each
+  batch and DistributedDataParallel averages the gradients; `shard` and `global_mean` split a
+  batch, weight its loss and agree on the mean. Outside torchrun they are no-ops.
 """
 
 from __future__ import annotations
 
 import os
+import platform
+import random
 
+import numpy as np
 import torch
 import torch.distributed as dist
 
 from mtlab.batching import Batch
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch so a run can be repeated number for number."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+BF16_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo flags of CPUs with bf16 arithmetic
+
+
+def cpu_info() -> tuple[str, set[str]]:
+    """The processor's model name and its feature flags (empty where /proc/cpuinfo is absent)."""
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                elif line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return name, flags
+
+
+def describe_cpu() -> str:
+    """The processor's name and its bf16 units: what every timing should be read next to."""
+    name, flags = cpu_info()
+    bf16 = [flag for flag in BF16_FLAGS if flag in flags]
+    return f"{name}, bf16 units: {', '.join(bf16) if bf16 else 'none'}"
+
+
+def has_fast_bf16(device: torch.device) -> bool:
+    """Whether `device` computes in bfloat16 natively (not emulated, which is slower than fp32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return any(flag in cpu_info()[1] for flag in BF16_FLAGS)
+    return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """'auto' becomes 'bf16' where the hardware has bf16 units, else 'fp32'; others pass through."""
+    if precision != "auto":
+        return precision
+    return "bf16" if has_fast_bf16(device) else "fp32"
 
 
 def pick_device(device: str = "auto") -> torch.device:

@@ -7,7 +7,7 @@ over the epoch's short and long steps). That prices encoding
 and a finetune step per character of text, and a pretrain step (heads on cached vectors)
 per step. The run's own counts do the rest: the sentences the feature cache still lacks,
 each phase's steps, how often dev is scored, the dev and test rows to predict. Each phase
-checks the estimate again after its first steps (mtlab.history.PhaseClock).
+checks the estimate again after its first steps (mtlab.training.history.PhaseClock).
 """
 
 from __future__ import annotations
@@ -19,19 +19,15 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from mtlab.batching import MultitaskBatches, multitask_batches, text_length
+from mtlab.batching import MultitaskBatches, text_length
+from mtlab.data.datasets import all_sentences
 from mtlab.feature_cache import FeatureCache
-from mtlab.hardware import resolve_precision
 from mtlab.model import MultitaskBert
-from mtlab.optimizer import make_optimizer
-from mtlab.training import (
-    TrainConfig,
-    all_sentences,
-    phase_length,
-    tasks_per_step,
-    training_step,
-    training_steps,
-)
+from mtlab.runtime import resolve_precision
+from mtlab.training.config import TrainConfig
+from mtlab.training.loop import training_step
+from mtlab.training.optimizer import make_optimizer
+from mtlab.training.steps import multitask_batches, phase_length, tasks_per_step, training_steps
 
 UNTIMED, TIMED = 2, 8  # steps (or chunks of sentences): the first ones warm the kernels up
 
