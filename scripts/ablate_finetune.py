@@ -40,17 +40,17 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from bench.extension_table import EXTENSIONS, describe
 from mtlab import TASKS, MultitaskBert, evaluate, load_checkpoint, load_dataset, save_checkpoint
 from mtlab import train as train_phase
 from mtlab.data import resolve_data_dir
 from mtlab.experiment import finetune_defaults, pretrain_defaults, random_subset
-from mtlab.extensions import EXTENSIONS, describe
 from mtlab.feature_cache import FeatureCache, default_cache_dir
 from mtlab.further_pretrain import further_pretrain, task_sentences
 from mtlab.hardware import describe_cpu
 from mtlab.training import all_sentences, set_seed
 
-ROWS = EXTENSIONS  # name -> mtlab.extensions.Extension, every one of them
+ROWS = EXTENSIONS  # name -> bench.extension_table.Extension, every one of them
 
 
 def pretrained_heads(seed: int, folder: Path, train_sets, dev_sets, features) -> Path:

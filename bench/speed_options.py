@@ -1,6 +1,6 @@
 """Two speed options the lab does not take, measured: dropout off, and torch.compile.
 
-`python -m mtlab.bench --speed-options` adds their rows: mtlab's finetune on the same SST rows
+`python -m bench --speed-options` adds their rows: mtlab's finetune on the same SST rows
 with and without the change, in float32 and (where the CPU has bf16 units) in bf16. Dropout's
 random masks are a tenth of a float32 step (the step profile), but turning dropout off changes
 what is trained, not only how fast; torch.compile fuses the elementwise work around the
@@ -44,7 +44,7 @@ def sentences_per_second(
     change, dataset, steps: int, batch_size: int, precision: str, encoder: str | None = None
 ) -> tuple[float, float]:
     """(sentences/s over `steps` timed steps, seconds of the untimed warm-up, compile included)."""
-    from mtlab.bench import mtlab_finetune
+    from bench.__main__ import mtlab_finetune
 
     set_seed(0)
     model = change(MultitaskBert.from_pretrained(encoder).set_mode("finetune"))

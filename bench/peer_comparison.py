@@ -1,8 +1,8 @@
 """The benchmark's peer rows: mtlab against the tools a student would pick instead.
 
-`peer_comparison` trains transformers' Trainer and sentence-transformers (mtlab.peers) and
+`peer_comparison` trains transformers' Trainer and sentence-transformers (bench.peers) and
 mtlab on the same rows for the same steps, then each peer alone on its task for the wall time
-mtlab's multitask run gets, and returns the table rows `python -m mtlab.bench --peers` prints.
+mtlab's multitask run gets, and returns the table rows `python -m bench --peers` prints.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from dataclasses import replace
 import pandas as pd
 import torch
 
+from bench.contest import PeerRun, StepClock, scored
 from mtlab.batching import LengthBuckets, multitask_batches
 from mtlab.encoder import Encoder
 from mtlab.evaluation import run_model
 from mtlab.model import TASKS, MultitaskBert
-from mtlab.peer_runs import PeerRun, StepClock, scored
 from mtlab.tasks import get_task
 from mtlab.training import TrainConfig, set_seed, train
 
@@ -30,7 +30,7 @@ PLAN_MARGIN = 1.25
 def mtlab_run(train_sets: dict, dev_sets: dict, config, **heads):
     """mtlab's `train` in finetune mode on these tasks, timed step by step like the peers.
 
-    `config` is a `mtlab.peers.PeerConfig`: the same steps, batch, rate, precision, budget
+    `config` is a `bench.peers.PeerConfig`: the same steps, batch, rate, precision, budget
     and encoder folder the peers get; `heads` picks head variants (paraphrase="cross").
     """
     set_seed(config.seed)
@@ -112,7 +112,7 @@ def peer_comparison(same_steps: dict, equal_time: dict, dev: dict, config, budge
     learning-rate schedule from its own step time measured here (PLAN_MARGIN more steps
     than fit) and stops at `budget_seconds`.
     """
-    from mtlab import peers
+    from bench import peers
 
     def one(task):
         return {task: same_steps[task]}, {task: dev[task]}

@@ -1,4 +1,4 @@
-"""How fast is the lab on this machine? `python -m mtlab.bench` prints one table.
+"""How fast is the lab on this machine? `python -m bench` prints one table.
 
 Each figure is measured next to its baseline in the same run, on the same data:
 
@@ -10,11 +10,11 @@ Each figure is measured next to its baseline in the same run, on the same data:
   in float32 vs bfloat16 autocast (a gain only where the hardware has bf16 units);
 - the limit: achieved training FLOP/s vs a plain matmul on the same cores (MFU), and
   where a finetune step's time goes: per stage, and per kind of operation;
-- with --extensions, the cost of each finetune extension (mtlab.bench_extensions) in seconds
+- with --extensions, the cost of each finetune extension (bench.extension_costs) in seconds
   per batch against the defaults, on the same rows;
-- with --speed-options, finetuning with dropout off and under torch.compile (mtlab.bench_speed),
+- with --speed-options, finetuning with dropout off and under torch.compile (bench.speed_options),
   sentences per second against mtlab's own, in float32 and bf16;
-- with --peers, the tools a student would pick instead (mtlab.peers), from the same
+- with --peers, the tools a student would pick instead (bench.peers), from the same
   encoder folder on the same rows: transformers' Trainer on SST (sentences per second and
   dev accuracy after the same steps) and on Quora as a cross-encoder, sentence-transformers
   on STS and Quora (wall time and dev score after the same steps), then each peer alone on
@@ -37,9 +37,9 @@ import pandas as pd
 import torch
 from torch.utils.data import Subset
 
+from bench.peer_comparison import constant_guess, describe_runs, peer_comparison
+from bench.step_profile import print_step_profile
 from mtlab.batching import make_loader
-from mtlab.bench_peers import constant_guess, describe_runs, peer_comparison
-from mtlab.bench_profile import print_step_profile
 from mtlab.data import load_dataset, resolve_data_dir
 from mtlab.evaluation import evaluate
 from mtlab.experiment import random_subset
@@ -198,7 +198,7 @@ def naive_rows(sets, dev, args) -> tuple[list, MultitaskBert, Subset]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m mtlab.bench",
+        prog="python -m bench",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also time finetuning with dropout off and under torch.compile",
     )
-    peers = parser.add_argument_group("peers (mtlab.peers; pip install -r requirements-peers.txt)")
+    peers = parser.add_argument_group("peers (bench.peers; pip install -r requirements-peers.txt)")
     peers.add_argument(
         "--peers",
         action="store_true",
@@ -272,18 +272,18 @@ def main(argv: list[str] | None = None) -> None:
     if not args.peers_only:
         rows, model, sst = naive_rows(sets, dev, args)
     if args.extensions:
-        from mtlab.bench_extensions import extension_rows
+        from bench.extension_costs import extension_rows
 
         rows.append(("finetune extensions, s per batch (baseline: the defaults)", None, None, None))
         rows += extension_rows(sets, args.steps)
     if args.speed_options:
-        from mtlab.bench_speed import speed_option_rows
+        from bench.speed_options import speed_option_rows
 
         sst = Subset(sets["sst"], range(min(len(sets["sst"]), args.steps * args.batch_size)))
         rows.append(("speed options (baseline: mtlab's finetune)", None, None, None))
         rows += speed_option_rows(sst, args.steps, args.batch_size)
     if args.peers or args.peers_only:
-        from mtlab.peers import PeerConfig
+        from bench.peers import PeerConfig
 
         config = PeerConfig(
             steps=args.steps,
