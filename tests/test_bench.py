@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from bench.__main__ import matmul_flops, mtlab_finetune, naive_finetune, training_flops_per_token
+from bench.baselines import mtlab_finetune, naive_finetune
+from bench.flops import matmul_flops, training_flops_per_token
 from bench.step_profile import operation_kinds, step_stages
 from mtlab.model import MultitaskBert
 
