@@ -34,8 +34,6 @@ The pieces, one module per idea, in the order the notebooks meet them:
 - `mtlab.download`      fetch the course's files (`python -m mtlab download`)
 - `mtlab.transfer`      one file over HTTP: resumed, bounded, checked, renamed
 - `mtlab.manifest`      the course files' git blob ids and sizes
-- `mtlab.bench`         speed against naive loops (`python -m mtlab.bench`)
-- `mtlab.peers`         the tools a student would pick instead, for the bench (`--peers`)
 """
 
 from mtlab.batching import Batch, MultitaskBatches, collate, make_loader

@@ -1,10 +1,11 @@
 """The commands the docs name work as typed: `make` targets exist, mtlab's command lines parse.
 
 A student copies a command from the README, a notebook, or a result's COMMAND.md to run it
-again. This test finds every `make ...`, `python -m mtlab...` and `python scripts/...` there
-(code blocks and inline code) and checks it the way the shell would run it, up to the point
-where work would start: the Makefile has the target, and the command's own argument parser
-accepts every flag and value. Nothing is run.
+again. This test finds every `make ...`, `python -m mtlab...`, `python -m bench...` and
+`python scripts/...` there (code blocks and inline code) and checks it the way the shell would
+run it, up to the point where work would start: the Makefile has the target, the module or
+script exists, and the command's own argument parser accepts every flag and value. Nothing is
+run.
 """
 
 import argparse
