@@ -30,7 +30,7 @@ PLAN_MARGIN = 1.25
 def mtlab_run(train_sets: dict, dev_sets: dict, config, **heads):
     """mtlab's `train` in finetune mode on these tasks, timed step by step like the peers.
 
-    `config` is a `bench.peers.PeerConfig`: the same steps, batch, rate, precision, budget
+    `config` is a `bench.contest.PeerConfig`: the same steps, batch, rate, precision, budget
     and encoder folder the peers get; `heads` picks head variants (paraphrase="cross").
     """
     set_seed(config.seed)
