@@ -63,7 +63,7 @@ student: setup
 
 ## speed against naive baselines, measured in the same run (uses $MTLAB_DATA_DIR if set)
 bench: setup
-	$(PY) -m mtlab.bench
+	$(PY) -m bench
 
 ## benchmark-only dependencies: transformers' Trainer (accelerate) and sentence-transformers
 setup-peers: $(VENV)/.installed-peers
@@ -74,7 +74,7 @@ $(VENV)/.installed-peers: requirements-peers.txt $(VENV)/.installed
 
 ## the bench with the tools a student would pick instead, same encoder folder, nothing downloaded
 bench-peers: setup-peers
-	HF_HUB_OFFLINE=1 $(PY) -m mtlab.bench --peers
+	HF_HUB_OFFLINE=1 $(PY) -m bench --peers
 
 ## mtlab's finetune rate against the Trainer's: three pairs of the same SST steps (uses $MTLAB_DATA_DIR);
 ## bf16 as in the README's numbers, TRAINER_RATE_PRECISION=fp32 for float32

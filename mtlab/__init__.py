@@ -1,41 +1,29 @@
 """mtlab: a hands-on lab for multitask BERT (sentiment, paraphrase, similarity).
 
-The pieces, one module per idea, in the order the notebooks meet them:
+The package follows a run from the task table to the scores, one stage per entry; each stage
+imports only the stages above it in this list:
 
-- `mtlab.tasks`         the task table: files, columns, labels, metric, head of each task
-- `mtlab.data.tsv`           the file format: one record per line, strict csv, the header's columns
-- `mtlab.data.reader`        read a task's file (or rows in memory), reporting every bad row
-- `mtlab.data`          which folder and file; labelled / unlabelled dataset classes
-- `mtlab.batching`      batches, and one stream of steps over several tasks
-- `mtlab.encoder`       the shared BERT encoder (pretrain = frozen, finetune = trained)
-- `mtlab.feature_cache` the frozen encoder's vectors, kept in memory and on disk
-- `mtlab.heads.base`          the `Head` interface every task head provides
-- `mtlab.heads`         one head per course task, the seed's failed variants
-- `mtlab.heads.losses`        losses that check shapes and dtypes before computing
-- `mtlab.model`         MultitaskBert: the encoder plus one head per task
-- `mtlab.debugging.gradients`     trace a loss back to the parameters; who got a gradient
-- `mtlab.debugging.graph_breaks`  find where a forward pass leaves the autograd graph
-- `mtlab.debugging.checks`        check a head on random vectors before training it
-- `mtlab.training`      `train` (one phase, all tasks) and `training_step`
-- `mtlab.extensions.surgery`       combine the tasks' encoder gradients with torchjd (PCGrad, UPGrad, ...)
-- `mtlab.extensions.smart`         SMART: a penalty for outputs that jump under small input perturbations
-- `mtlab.extensions.further_pretrain` a masked-LM pass on the tasks' sentences; an encoder folder
-- `mtlab.training.history`       the history table: mean loss per task every few steps, dev scores
-- `mtlab.training.early_stopping` score dev during training, keep the best weights
-- `mtlab.evaluation`    `evaluate`, `run_model`, `write_predictions`
-- `mtlab.training.checkpoints`   save and load models; save and resume training states
-- `mtlab.runtime`   the device, and torchrun's processes
-- `mtlab.runtime`      the processor and its bf16 units (`--precision auto`)
-- `mtlab.experiment`    the full pretrain -> finetune run behind `python -m mtlab`
-- `mtlab.debugging.plots`, `mtlab.debugging.widgets`  pictures and interactive tools for the notebooks
-- `mtlab.debugging.interference`  how much the tasks' gradients agree (notebook 06)
-- `mtlab.evaluation.submission`    the course's prediction files; `python -m mtlab submit`
-- `mtlab.exercises`     the notebooks' exercise checks, one module per notebook topic
-- `mtlab.data.download`      fetch the course's files (`python -m mtlab download`)
-- `mtlab.data.transfer`      one file over HTTP: resumed, bounded, checked, renamed
-- `mtlab.data.manifest`      the course files' git blob ids and sizes
-- `mtlab.bench`         speed against naive loops (`python -m mtlab.bench`)
-- `mtlab.peers`         the tools a student would pick instead, for the bench (`--peers`)
+- `mtlab.tasks`          the task table: files, columns, labels, metric, head of each task
+- `mtlab.data`           the course's files and datasets: format, reader, folders, download
+- `mtlab.batching`       batches, length buckets, several tasks' loaders interleaved
+- `mtlab.runtime`        seeds, the processor's bf16 units, the device, torchrun's processes
+- `mtlab.encoder`        the shared BERT encoder (pretrain = frozen, finetune = trained)
+- `mtlab.feature_cache`  the frozen encoder's vectors, kept in memory and on disk
+- `mtlab.heads`          the `Head` interface, one head per kind of task, checked losses
+- `mtlab.model`          MultitaskBert: the encoder plus one head per task
+- `mtlab.evaluation`     dev scores, prediction files, the submission zip
+- `mtlab.extensions`     gradient surgery, SMART, further pretraining (off by default)
+- `mtlab.training`       config, steps, optimizer, history, early stopping, checkpoints, `train`
+- `mtlab.experiment`     the full pretrain -> finetune run behind `python -m mtlab`
+
+Beside the chain, for looking inside:
+
+- `mtlab.debugging`      gradient tracing, graph breaks, head checks, interference, plots, widgets
+- `mtlab.artifacts`      the course-data results committed under results/, for the notebooks
+- `mtlab.exercises`      the notebooks' exercise checks, one module per notebook topic
+
+Evaluation sits above the model and below training because early stopping scores dev with it.
+The measurement tools (speed, peers, extension costs) are not part of the lab: `bench/`.
 """
 
 from mtlab.batching import Batch, MultitaskBatches, collate, make_loader
@@ -56,8 +44,7 @@ from mtlab.encoder import Encoder, ModelNotFoundError
 from mtlab.evaluation.predictions import evaluate, one_class_warning, run_model, write_predictions
 from mtlab.experiment import LabConfig, comparison_table, run_lab
 from mtlab.feature_cache import FeatureCache
-from mtlab.heads.base import Head
-from mtlab.heads.kinds import ParaphraseHead, RegressionHead, SentimentHead, SimilarityHead
+from mtlab.heads.kinds import Head, ParaphraseHead, RegressionHead, SentimentHead, SimilarityHead
 from mtlab.heads.losses import TaskLossError
 from mtlab.model import MultitaskBert
 from mtlab.runtime import set_seed

@@ -117,17 +117,67 @@ def comparison_table(metrics: dict[str, dict[str, float]]) -> pd.DataFrame:
 def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     """Pretrain, evaluate, finetune, evaluate; write results, chart, checkpoints, predictions.
 
-    The training state is saved every `checkpoint_every` steps; after an interruption,
-    the same call with resume=True skips finished phases and continues the one that
-    was cut short. Under torchrun, every process trains and process 0 writes the files.
+    After an interruption the same call with resume=True skips the finished phases and goes
+    on with the one cut short. Under torchrun every process trains; process 0 writes files.
     """
+    # the output folder, the cache folder and the device, checked before any work
     out, device = check_paths_and_device(config)
     rank = start_distributed()
     say = print if rank == 0 else _silent
     out.mkdir(parents=True, exist_ok=True)
+    # the data: every task's train, dev and test rows (seeded subsets where limited)
     set_seed(config.pretrain.seed)
     started = time.perf_counter()
     source, train_sets, dev_sets, test_sets = load_task_data(config)
+    # the model: the encoder and one head per task; the frozen vectors kept on disk
+    model = build_model(config, device)
+    say(f"encoder: {model.encoder.name}, {model.trainable_parameters()['encoder']:,} parameters")
+    say("training rows: " + ", ".join(f"{t} {len(ds):,}" for t, ds in train_sets.items()))
+    # each phase's settings and rows; the checkpoint that marks it done
+    phases = plan_phases(config, train_sets)
+    done = {phase: out / "checkpoints" / f"{phase}.pt" for phase in phases}
+    # every sentence the run will need: read from disk or encoded once, before pretraining
+    sentences = [*all_sentences(train_sets), *all_sentences(dev_sets), *all_sentences(test_sets)]
+    # the time it will take, timed on a copy of the model before any real work
+    if progress and distributed()[1] == 1:
+        to_run = {p: v for p, v in phases.items() if not (config.resume and done[p].exists())}
+        say_estimate(to_run, model, dev_sets, test_sets, sentences)
+    # pretrain, then finetune: each trained (or loaded, if it finished before), then scored
+    metrics, seconds, histories = {}, {}, []
+    for phase, (train_config, sets) in phases.items():
+        phase_started = time.perf_counter()
+        if config.resume and done[phase].exists():
+            metrics[phase], history = load_finished_phase(model, phase, done[phase], say)
+            histories.append(history)
+            continue
+        state_path = out / "checkpoints" / f"{phase}-state.pt"
+        history = train_phase(
+            model,
+            phase,
+            (train_config, sets),
+            dev_sets,
+            sentences,
+            state_path,
+            resume=config.resume,
+            progress=progress,
+        )
+        histories.append(history)
+        seconds[phase] = round(time.perf_counter() - phase_started, 1)
+        if rank == 0:
+            metrics[phase] = finish_phase(model, dev_sets, history, done[phase])
+            state_path.unlink(missing_ok=True)  # the phase is done: its final checkpoint counts
+            say(f"after {phase} ({seconds[phase]:.0f} s): " + _format(metrics[phase]))
+    if rank > 0:
+        return {}
+    # the dev and test predictions, and the zip to hand in
+    written = write_outputs(model, config, source, dev_sets, test_sets, out, say)
+    # the comparison table, the history, the chart and results.json
+    seconds["total"] = round(time.perf_counter() - started, 1)
+    return write_results(config, source, model, metrics, seconds, histories, written, out)
+
+
+def build_model(config: LabConfig, device: torch.device) -> MultitaskBert:
+    """The encoder config names, its heads, on `device`, with a feature cache (on disk or not)."""
     model = MultitaskBert.from_pretrained(
         config.encoder,
         pooling=config.pooling,
@@ -138,68 +188,83 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         similarity_loss=config.similarity_loss,
         mnrl_weight=config.mnrl_weight,
     ).to(device)
-    say(f"encoder: {model.encoder.name}, {model.trainable_parameters()['encoder']:,} parameters")
-    say("training rows: " + ", ".join(f"{t} {len(ds):,}" for t, ds in train_sets.items()))
     model.feature_cache = FeatureCache(default_cache_dir() if config.feature_cache else None)
+    return model
 
-    metrics, seconds, histories = {}, {}, []
-    phases = {}  # phase -> (its settings, its training rows)
+
+def plan_phases(config: LabConfig, train_sets: dict) -> dict[str, tuple[TrainConfig, dict]]:
+    """phase -> (its settings, its training rows): all rows in pretrain, a seeded subset of at
+    most `finetune_limit` rows per task in finetune."""
+    phases = {}
     for phase, limit in (("pretrain", None), ("finetune", config.finetune_limit)):
         settings = getattr(config, phase)
         sets = {t: random_subset(ds, limit, settings.seed) for t, ds in train_sets.items()}
         phases[phase] = (settings, sets)
-    done = {phase: out / "checkpoints" / f"{phase}.pt" for phase in phases}
-    # every sentence the run will need: read from disk or encoded once, before pretraining
-    sentences = [*all_sentences(train_sets), *all_sentences(dev_sets), *all_sentences(test_sets)]
-    if progress and distributed()[1] == 1:  # timed on a copy of the model, before any real work
-        say_estimate(
-            {p: v for p, v in phases.items() if not (config.resume and done[p].exists())},
-            model,
-            dev_sets,
-            test_sets,
-            sentences,
+    return phases
+
+
+def train_phase(
+    model: MultitaskBert,
+    phase: str,
+    plan: tuple[TrainConfig, dict],
+    dev_sets: dict,
+    sentences: list[str],
+    state_path: Path,
+    *,
+    resume: bool,
+    progress: bool,
+) -> pd.DataFrame:
+    """One phase in its mode (pretrain first fills the feature cache with every sentence the
+    run needs); the training state saved to `state_path`, resumed from it when asked."""
+    settings, sets = plan
+    model.set_mode(phase)
+    if phase == "pretrain":
+        model.feature_cache.warm(
+            model.encoder, sentences, progress=progress and distributed()[0] == 0
         )
-    for phase, (train_config, sets) in phases.items():
-        phase_started = time.perf_counter()
-        if config.resume and done[phase].exists():  # finished before the interruption
-            state = load_checkpoint_state(done[phase])
-            model.load_state_dict(state["state_dict"])
-            model.set_mode(phase)
-            metrics[phase] = state["metrics"]
-            histories.append(pd.DataFrame(state["history"]))
-            say(f"{phase}: finished earlier, loaded {done[phase]}")
-            continue
-        model.set_mode(phase)
-        if phase == "pretrain":
-            model.feature_cache.warm(model.encoder, sentences, progress=progress and rank == 0)
-        state_path = out / "checkpoints" / f"{phase}-state.pt"
-        history = train(
-            model,
-            sets,
-            train_config,
-            progress=progress,
-            phase=phase,
-            state_path=state_path,
-            resume=config.resume,
-            dev_sets=dev_sets,
-        )
-        histories.append(history)
-        seconds[phase] = round(time.perf_counter() - phase_started, 1)
-        if rank == 0:
-            metrics[phase] = evaluate(model, dev_sets)
-            save_checkpoint(
-                model, done[phase], metrics=metrics[phase], history=history.to_dict("records")
-            )
-            state_path.unlink(missing_ok=True)  # the phase is done: its final checkpoint counts
-            say(f"after {phase} ({seconds[phase]:.0f} s): " + _format(metrics[phase]))
-    if rank > 0:
-        return {}
+    return train(
+        model,
+        sets,
+        settings,
+        progress=progress,
+        phase=phase,
+        state_path=state_path,
+        resume=resume,
+        dev_sets=dev_sets,
+    )
+
+
+def load_finished_phase(
+    model: MultitaskBert, phase: str, path: Path, say
+) -> tuple[dict, pd.DataFrame]:
+    """A phase that finished before an interruption: its weights into the model, its scores
+    and history back from its checkpoint."""
+    state = load_checkpoint_state(path)
+    model.load_state_dict(state["state_dict"])
+    model.set_mode(phase)
+    say(f"{phase}: finished earlier, loaded {path}")
+    return state["metrics"], pd.DataFrame(state["history"])
+
+
+def finish_phase(
+    model: MultitaskBert, dev_sets: dict, history: pd.DataFrame, path: Path
+) -> dict[str, float]:
+    """Score the trained phase on dev and save it as a finished checkpoint; the scores."""
+    metrics = evaluate(model, dev_sets)
+    save_checkpoint(model, path, metrics=metrics, history=history.to_dict("records"))
+    return metrics
+
+
+def write_outputs(
+    model: MultitaskBert, config: LabConfig, source: DataSource, dev_sets, test_sets, out: Path, say
+) -> list[str]:
+    """Prediction files for every dev and test set, and submission.zip when all six exist;
+    the files written, relative to `out`. Warns of a one-class classifier (mistake 10)."""
     if model.encoder.truncated:
         say(
             f"note: {model.encoder.truncated} inputs were longer than max_length="
             f"{model.encoder.max_length} tokens and were truncated to fit"
         )
-
     written = []
     # every dev id, also when --dev-limit scored a subset (only then is the file read again)
     whole_dev = (
@@ -222,6 +287,20 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     if len(test_sets) == len(TASKS):  # all six course files: check them and zip them to hand in
         submit(out / "predictions", source.path, out / "submission.zip")
         written.append("submission.zip")
+    return written
+
+
+def write_results(
+    config: LabConfig,
+    source: DataSource,
+    model: MultitaskBert,
+    metrics: dict,
+    seconds: dict,
+    histories: list[pd.DataFrame],
+    written: list[str],
+    out: Path,
+) -> dict:
+    """results.csv (the comparison), history.csv, comparison.png and results.json; the results."""
     table = comparison_table(metrics)
     history = pd.concat(histories, ignore_index=True)
     history.to_csv(out / "history.csv", index=False)
@@ -235,7 +314,7 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
         "torch_threads": torch.get_num_threads(),
         "metrics": metrics,
         "seed_project": SEED_RESULTS,
-        "seconds": {**seconds, "total": round(time.perf_counter() - started, 1)},
+        "seconds": seconds,
         "written": [
             "results.json",
             "results.csv",

@@ -19,8 +19,8 @@ from torch import nn
 from mtlab.encoder import Encoder
 from mtlab.feature_cache import FeatureCache
 from mtlab.heads.base import Head
-from mtlab.heads.kinds import ParaphraseHead, SentimentHead, SimilarityHead
-from mtlab.tasks import UnknownTaskError
+from mtlab.heads.kinds import default_head
+from mtlab.tasks import TASKS, UnknownTaskError, get_task
 
 
 class MultitaskBert(nn.Module):
@@ -48,15 +48,19 @@ class MultitaskBert(nn.Module):
         # Models built on one frozen encoder may share one cache (`features=`).
         self.feature_cache: FeatureCache | None = features or FeatureCache()
         hidden = encoder.hidden_size
+        # One head per task of the table, of the kind its entry names, with these variants.
+        variants = {"sentiment": sentiment, "paraphrase": paraphrase, "similarity": similarity}
+        options = {
+            "paraphrase": {"mnrl_weight": mnrl_weight},
+            "similarity": {"training_loss": similarity_loss},
+        }
+        kinds = {task: get_task(task).head for task in TASKS}
         self.heads = nn.ModuleDict(
             {
-                "sst": SentimentHead(hidden, variant=sentiment, dropout=dropout),
-                "quora": ParaphraseHead(
-                    hidden, variant=paraphrase, dropout=dropout, mnrl_weight=mnrl_weight
-                ),
-                "sts": SimilarityHead(
-                    hidden, variant=similarity, dropout=dropout, training_loss=similarity_loss
-                ),
+                task: default_head(
+                    task, hidden, variant=variants[kind], dropout=dropout, **options.get(kind, {})
+                )
+                for task, kind in kinds.items()
             }
         )
 

@@ -135,37 +135,20 @@ def register_task(
     """
     text_columns = tuple(text_columns)
     files, rows = dict(files or {}), dict(rows or {})
-    problems = []
-    if not name or not isinstance(name, str):
-        problems.append(f"name must be a non-empty string, got {name!r}")
-    if len(text_columns) not in (1, 2) or len(set(text_columns)) != len(text_columns):
-        problems.append(
-            f"text_columns must name one column (a sentence) or two different ones (a pair), "
-            f"got {list(text_columns)}"
-        )
-    if (num_classes is None) == (score_range is None):
-        problems.append("give exactly one of num_classes (class labels) or score_range (scores)")
-    if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 2):
-        problems.append(f"num_classes must be an integer of at least 2, got {num_classes!r}")
-    if score_range is not None:
-        low, high = (tuple(score_range) + (None, None))[:2]
-        finite = all(isinstance(x, (int, float)) and math.isfinite(x) for x in (low, high))
-        if len(tuple(score_range)) != 2 or not finite or low >= high:
-            problems.append(f"score_range must be (low, high) with low < high, got {score_range!r}")
-        else:
-            score_range = (float(low), float(high))
-    if not files and not rows:
-        problems.append("give the data: files={'train': ..., 'dev': ...} and/or rows={...}")
     columns = [id_column, *text_columns, label_column]
+    problems, score_range = entry_problems(
+        name, text_columns, num_classes, score_range, files, rows
+    )
     if len(set(columns)) != len(columns):
         problems.append(f"id, text and label columns must differ, got {columns}")
     if problems:
         raise ValueError(f"register_task({name!r}): " + "; ".join(problems))
-    if head is None:
+    if head is None:  # the usual head for a task's shape: classes or a score, of one or two texts
+        pair = len(text_columns) == 2
         head = (
-            ("paraphrase" if len(text_columns) == 2 else "sentiment")
+            ("paraphrase" if pair else "sentiment")
             if num_classes
-            else ("similarity" if len(text_columns) == 2 else "regression")
+            else ("similarity" if pair else "regression")
         )
     task = Task(
         name=name,
@@ -183,6 +166,40 @@ def register_task(
     )
     _REGISTRY[name] = task
     return task
+
+
+def entry_problems(
+    name, text_columns: tuple, num_classes, score_range, files: dict, rows: dict
+) -> tuple[list[str], tuple[float, float] | None]:
+    """What is wrong with a task entry's name, columns, labels and data, in words; and its
+    score range as (low, high) floats."""
+    problems = []
+    if not name or not isinstance(name, str):
+        problems.append(f"name must be a non-empty string, got {name!r}")
+    if len(text_columns) not in (1, 2) or len(set(text_columns)) != len(text_columns):
+        problems.append(
+            f"text_columns must name one column (a sentence) or two different ones (a pair), "
+            f"got {list(text_columns)}"
+        )
+    if (num_classes is None) == (score_range is None):
+        problems.append("give exactly one of num_classes (class labels) or score_range (scores)")
+    if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 2):
+        problems.append(f"num_classes must be an integer of at least 2, got {num_classes!r}")
+    if score_range is not None:
+        score_range = checked_range(score_range, problems)
+    if not files and not rows:
+        problems.append("give the data: files={'train': ..., 'dev': ...} and/or rows={...}")
+    return problems, score_range
+
+
+def checked_range(score_range, problems: list[str]) -> tuple[float, float] | None:
+    """(low, high) as floats, or None with the problem added: two finite numbers, low < high."""
+    low, high = (tuple(score_range) + (None, None))[:2]
+    finite = all(isinstance(x, (int, float)) and math.isfinite(x) for x in (low, high))
+    if len(tuple(score_range)) != 2 or not finite or low >= high:
+        problems.append(f"score_range must be (low, high) with low < high, got {score_range!r}")
+        return None
+    return (float(low), float(high))
 
 
 @contextmanager

@@ -3,7 +3,7 @@
     python scripts/peer_seeds.py results/bench-peers-tokens*/results.json \\
         --json results/bench-peers-seeds/results.json
 
-Each input is the `--json` of one `python -m mtlab.bench --peers-only --peer-seed N` run. Its
+Each input is the `--json` of one `python -m bench --peers-only --peer-seed N` run. Its
 equal-time rows pit a peer, alone on one task, against mtlab's multitask run for the same
 minutes, on the same rows, machine and seed. For every such row this prints the peer's and
 mtlab's mean ± sd over the runs and the paired gap (mtlab - peer, run by run), marked "beyond

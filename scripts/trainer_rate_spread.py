@@ -2,7 +2,7 @@
 
     MTLAB_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python scripts/trainer_rate_spread.py --precision bf16
 
-The bench (`python -m mtlab.bench --peers`) measures the Trainer and mtlab once each, one after
+The bench (`python -m bench --peers`) measures the Trainer and mtlab once each, one after
 the other; on a shared CPU one such pair can be off by a tenth. This runs the pair (Trainer,
 then mtlab, as in the bench) --repeats times on the same rows and prints each pair's sentences
 per second and the mean ± sd of mtlab / Trainer.
@@ -14,16 +14,16 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from mtlab.bench_peers import mtlab_run
+from bench.contest import PeerConfig
+from bench.peer_comparison import mtlab_run
 from mtlab.data.datasets import load_dataset, resolve_data_dir
 from mtlab.experiment import random_subset
-from mtlab.peer_runs import PeerConfig
 from mtlab.runtime import describe_cpu
 
 
 def rate_pairs(config: PeerConfig, repeats: int, dev_rows: int = 200) -> list[tuple[float, float]]:
     """(Trainer, mtlab) sentences per second on the same SST rows, `repeats` times."""
-    from mtlab import peers
+    from bench import peers
 
     source = resolve_data_dir()
     train_rows = random_subset(

@@ -1,10 +1,11 @@
-"""The benchmark's pieces, on the tiny model (the real numbers come from python -m mtlab.bench)."""
+"""The benchmark's pieces, on the tiny model (the real numbers come from python -m bench)."""
 
 import pytest
 import torch
 
-from mtlab.bench import matmul_flops, mtlab_finetune, naive_finetune, training_flops_per_token
-from mtlab.bench_profile import operation_kinds, step_stages
+from bench.baselines import mtlab_finetune, naive_finetune
+from bench.flops import matmul_flops, training_flops_per_token
+from bench.step_profile import operation_kinds, step_stages
 from mtlab.model import MultitaskBert
 
 SST = [{"id": str(i), "sentence": f"a film number {i} , fine", "label": i % 5} for i in range(16)]
@@ -45,7 +46,7 @@ def test_flops_per_token_counts_weights_not_embeddings(tiny_encoder):
 
 
 def test_the_bench_names_the_cpu_and_its_bf16_units():
-    from mtlab.bench import describe_cpu
+    from bench.__main__ import describe_cpu
 
     text = describe_cpu()
     assert "bf16 units: " in text and text.split(",")[0].strip()
@@ -53,8 +54,8 @@ def test_the_bench_names_the_cpu_and_its_bf16_units():
 
 @pytest.mark.slow
 def test_every_extension_gets_a_cost_row_per_batch(tiny_folder):
-    from mtlab.bench_extensions import TIMED, extension_rows
-    from mtlab.extension_table import EXTENSIONS
+    from bench.extension_costs import TIMED, extension_rows
+    from bench.extension_table import EXTENSIONS
 
     words = ["good", "bad", "fine", "dull", "long", "short", "warm", "cold"]
     sets = {
@@ -71,7 +72,7 @@ def test_every_extension_gets_a_cost_row_per_batch(tiny_folder):
 
 
 def test_dropout_off_leaves_no_randomness_in_a_training_forward_pass(tiny_model):
-    from mtlab.bench_speed import without_dropout
+    from bench.speed_options import without_dropout
 
     model = without_dropout(tiny_model.set_mode("finetune")).train()
     assert all(m.p == 0 for m in model.modules() if isinstance(m, torch.nn.Dropout))
@@ -80,7 +81,7 @@ def test_dropout_off_leaves_no_randomness_in_a_training_forward_pass(tiny_model)
 
 
 def test_each_speed_option_gets_a_row_per_precision(tiny_folder):
-    from mtlab.bench_speed import speed_option_rows, without_dropout
+    from bench.speed_options import speed_option_rows, without_dropout
     from mtlab.runtime import has_fast_bf16
 
     sst = [{"id": f"s{i}", "sentence": f"a film number {i}", "label": i % 5} for i in range(16)]

@@ -6,7 +6,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mtlab.data import datasets as data
 from mtlab.data.datasets import (
     SAMPLE_DIR,
     SAMPLE_MESSAGE,
@@ -22,6 +21,7 @@ from mtlab.data.datasets import (
     resolve_data_dir,
     to_dataframe,
 )
+from mtlab.data import datasets as data
 from tests.conftest import REAL_DATA as REAL
 from tests.conftest import TASK_FILES
 

@@ -4,11 +4,11 @@ import shlex
 
 import pytest
 
+from bench.extension_costs import TIMED
+from bench.extension_table import EXTENSIONS, describe
 from mtlab import MultitaskBert
 from mtlab.__main__ import parse_args
-from mtlab.bench_extensions import TIMED
 from mtlab.experiment import LabConfig
-from mtlab.extension_table import EXTENSIONS, describe
 from mtlab.training.config import TrainConfig
 
 FLAG_ENTRIES = [name for name, extension in EXTENSIONS.items() if not extension.mlm]

@@ -11,17 +11,17 @@ import torch
 
 pytestmark = pytest.mark.slow  # the slow tier, which installs the peers extra (make test-slow)
 
-peers = pytest.importorskip("mtlab.peers", reason="needs the peers extra: make setup-peers")
+peers = pytest.importorskip("bench.peers", reason="needs the peers extra: make setup-peers")
 
-from mtlab.bench_peers import mtlab_run, peer_comparison  # noqa: E402
-from mtlab.data.datasets import SAMPLE_DIR, load_dataset  # noqa: E402
-from mtlab.encoder import default_model_path  # noqa: E402
-from mtlab.peers import (  # noqa: E402
+from bench.peer_comparison import mtlab_run, peer_comparison  # noqa: E402
+from bench.peers import (  # noqa: E402
     PeerConfig,
     StepClock,
     sentence_transformers_finetune,
     trainer_finetune,
 )
+from mtlab.data.datasets import SAMPLE_DIR, load_dataset  # noqa: E402
+from mtlab.encoder import default_model_path  # noqa: E402
 from mtlab.tasks import TASKS  # noqa: E402
 from mtlab.training.config import TrainConfig  # noqa: E402
 
@@ -161,7 +161,7 @@ def test_the_bench_compares_every_peer_with_mtlab(tiny_folder):
 
 
 def test_the_bench_refuses_an_empty_peer_budget(capsys):
-    from mtlab.bench import main
+    from bench.__main__ import main
 
     with pytest.raises(SystemExit):
         main(["--peers", "--peer-minutes", "0"])
@@ -169,17 +169,17 @@ def test_the_bench_refuses_an_empty_peer_budget(capsys):
 
 
 def test_the_peer_seed_reaches_every_contestant(monkeypatch, capsys):
-    import mtlab.bench
+    import bench.__main__ as bench_main
 
     seen = []
-    monkeypatch.setattr(mtlab.bench, "peer_comparison",
+    monkeypatch.setattr(bench_main, "peer_comparison",
                         lambda *args: seen.append(args[3]) or ([], {}))  # fmt: skip
-    mtlab.bench.main(["--peers-only", "--peer-seed", "2", "--steps", "1", "--dev-rows", "5"])
+    bench_main.main(["--peers-only", "--peer-seed", "2", "--steps", "1", "--dev-rows", "5"])
     assert [config.seed for config in seen] == [2]
 
 
 def test_the_commonest_class_is_the_constant_guess_to_beat():
-    from mtlab.bench_peers import constant_guess
+    from bench.peer_comparison import constant_guess
 
     dev = {"sst": [{"label": label} for label in (1, 1, 1, 3)], "sts": [{"label": 2.5}]}
     assert constant_guess(dev) == {"sst": 0.75}  # scores have no commonest class
@@ -188,7 +188,7 @@ def test_the_commonest_class_is_the_constant_guess_to_beat():
 def test_a_run_that_guesses_one_class_says_so():
     import pandas as pd
 
-    from mtlab.peers import scored
+    from bench.peers import scored
 
     notes = {}
     guesses = pd.DataFrame({"prediction": [1, 1, 1, 1], "label": [1, 1, 3, 0]})
@@ -211,7 +211,7 @@ def test_the_rate_spread_script_reports_one_ratio_per_pair(
 
 
 def test_padding_counts_token_slots_per_real_token(tiny_folder):
-    from mtlab.bench_peers import padding
+    from bench.peer_comparison import padding
 
     same = [{"id": str(i), "sentence": "one two three", "label": 0} for i in range(8)]
     assert padding(same, str(tiny_folder), batch_size=4) == (1.0, 1.0)  # equal lengths: no padding

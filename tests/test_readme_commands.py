@@ -1,10 +1,11 @@
 """The commands the docs name work as typed: `make` targets exist, mtlab's command lines parse.
 
 A student copies a command from the README, a notebook, or a result's COMMAND.md to run it
-again. This test finds every `make ...`, `python -m mtlab...` and `python scripts/...` there
-(code blocks and inline code) and checks it the way the shell would run it, up to the point
-where work would start: the Makefile has the target, and the command's own argument parser
-accepts every flag and value. Nothing is run.
+again. This test finds every `make ...`, `python -m mtlab...`, `python -m bench...` and
+`python scripts/...` there (code blocks and inline code) and checks it the way the shell would
+run it, up to the point where work would start: the Makefile has the target, the module or
+script exists, and the command's own argument parser accepts every flag and value. Nothing is
+run.
 """
 
 import argparse
@@ -17,12 +18,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mtlab.extension_table import EXTENSIONS
+from bench.extension_table import EXTENSIONS
 
 ROOT = Path(__file__).parents[1]
 FENCE = re.compile(r"^[ \t]*```[^\n]*\n(.*?)^[ \t]*```", re.S | re.M)  # indented in lists too
 ENVIRONMENT = re.compile(r"^(?:[A-Z_]+=(?:\$\([^)]*\)|\S+) )*")  # VAR=value, VAR=$(mktemp -d)
-COMMAND = re.compile(ENVIRONMENT.pattern + r"(make(?= |$)|python -m mtlab|python scripts/)")
+COMMAND = re.compile(
+    ENVIRONMENT.pattern + r"(make(?= |$)|python -m mtlab|python -m bench|python scripts/)"
+)
 
 
 def docs() -> list[tuple[str, str]]:
@@ -75,20 +78,39 @@ def script_main(name: str):
     return module.main
 
 
+def mtlab_main():
+    from mtlab.__main__ import main
+
+    return main
+
+
+def bench_main():
+    from bench.__main__ import main
+
+    return main
+
+
+# The modules a documented `python -m` may name, and the main() that parses their arguments.
+# `mtlab.bench` was the bench's name until it moved out of the lab package: results' COMMAND.md
+# files record past runs under it, so there it is checked against today's bench, which takes the
+# same arguments; anywhere else it is an error (test_the_old_bench_name_is_only_in_past_runs).
+MODULES = {"mtlab": mtlab_main, "bench": bench_main, "mtlab.bench": bench_main}
+OLD_BENCH = "python -m mtlab.bench"
+PAST_RUN = re.compile(r"results/[^/]+/COMMAND\.md$")
+
+
 def check_command(monkeypatch, command: str) -> None:
     words = shlex.split(ENVIRONMENT.sub("", command), comments=True)
     if words[0] == "make":
         targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), re.M))
         unknown = [w for w in words[1:] if "=" not in w and w not in targets]
         assert not unknown, f"no Makefile target {unknown}"
-    elif words[:3] == ["python", "-m", "mtlab"]:
-        from mtlab.__main__ import main
-
-        parse_only(monkeypatch, main, [w for w in words[3:] if w != "--debug"])
-    elif words[:3] == ["python", "-m", "mtlab.bench"]:
-        from mtlab.bench import main
-
-        parse_only(monkeypatch, main, words[3:])
+    elif words[:2] == ["python", "-m"]:
+        module, argv = words[2], words[3:]
+        assert module in MODULES, f"no command python -m {module}"
+        if module == "mtlab":
+            argv = [w for w in argv if w != "--debug"]
+        parse_only(monkeypatch, MODULES[module](), argv)
     else:
         script = Path(words[1])
         assert (ROOT / script).is_file(), f"{script} does not exist"
@@ -102,7 +124,7 @@ def test_each_documented_command_works_as_typed(where, command, monkeypatch):
 
 def test_the_readmes_name_commands_of_every_kind():
     kinds = {COMMAND.match(command).group(1) for _where, command in DOCUMENTED}
-    assert kinds == {"make", "python -m mtlab", "python scripts/"}
+    assert kinds == {"make", "python -m mtlab", "python -m bench", "python scripts/"}
     assert len(DOCUMENTED) >= 50
 
 
@@ -113,7 +135,11 @@ def test_the_readmes_name_commands_of_every_kind():
         "python -m mtlab --no-such-flag",
         "python -m mtlab --seed S",
         "python -m mtlab further-pretrain --steps 220 first",
+        "python -m bench --peer-seed one",
+        "python -m bench --no-such-flag",
         "python -m mtlab.bench --peer-seed one",
+        "python -m mtlab.no_such_module",
+        "python -m benchmarks",
         "python scripts/no_such_script.py",
         "python scripts/trainer_rate_spread.py --precision fp16",
     ],
@@ -121,6 +147,15 @@ def test_the_readmes_name_commands_of_every_kind():
 def test_a_command_that_would_fail_is_caught(command, monkeypatch):
     with pytest.raises(AssertionError):
         check_command(monkeypatch, command)
+
+
+def test_the_old_bench_name_is_only_in_past_runs():
+    """`python -m mtlab.bench` no longer runs: only a result's record of a past run may name it."""
+    old = [where for where, command in DOCUMENTED if command.startswith(OLD_BENCH)]
+    assert old, "the results' COMMAND.md files record bench runs under the old name"
+    texts = [("Makefile", (ROOT / "Makefile").read_text()), *docs()]
+    named = [where for where, text in texts if "mtlab.bench" in text and not PAST_RUN.match(where)]
+    assert not named, f"the bench is python -m bench now, not {OLD_BENCH}: {sorted(set(named))}"
 
 
 def test_the_mlm_extension_is_a_command_that_parses(monkeypatch):

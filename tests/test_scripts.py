@@ -45,16 +45,16 @@ def test_the_bag_of_words_baseline_scores_each_task_with_its_metric():
 
 
 def test_the_course_quora_stand_in_has_the_course_size_and_no_course_rows():
-    bench = load("bench_course_quora")
+    course_quora = load("bench_course_quora")
     pairs = [{"sentence1": f"q{i}", "sentence2": f"p{i}", "label": i % 2} for i in range(50)]
-    big = bench.course_size_quora(pairs, rows=1000)
+    big = course_quora.course_size_quora(pairs, rows=1000)
     assert len(big) == 1000 and len({row["id"] for row in big}) == 1000
     assert {row["label"] for row in big} <= {0, 1}
-    assert bench.COURSE_QUORA_ROWS == 141_506
+    assert course_quora.COURSE_QUORA_ROWS == 141_506
 
 
 def test_the_finetune_ablation_runs_every_extension():
-    from mtlab.extension_table import EXTENSIONS
+    from bench.extension_table import EXTENSIONS
 
     assert load("ablate_finetune").ROWS == EXTENSIONS
 

@@ -208,7 +208,7 @@ def test_resuming_into_a_model_with_other_heads_names_the_problem(tiny_model, tm
     state = tmp_path / "state.pt"
     config = TrainConfig(batch_size=4, checkpoint_every=2, max_steps=2)
     train(tiny_model.set_mode("pretrain"), data, config, progress=False, state_path=state)
-    tiny_model.add_head("extra", RegressionHead(tiny_model.encoder.hidden_size))
+    tiny_model.add_head("extra", RegressionHead(tiny_model.encoder.hidden_size, task="extra"))
     with pytest.raises(
         CheckpointError,
         match=r"holds heads for \['sst'(, 'quora', 'sts')?\], the model has heads for .*'extra'\]",

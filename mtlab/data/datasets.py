@@ -18,7 +18,7 @@ import pandas as pd
 from torch.utils.data import Dataset
 
 from mtlab.data.reader import DataFormatError, RowProblem, read_task_file, read_task_rows
-from mtlab.tasks import Task, get_task
+from mtlab.tasks import COURSE_TASKS, Task, get_task
 
 SAMPLE_DIR = Path(__file__).parents[1] / "sample_data"
 PROJECT_DATA_DIR = Path(__file__).parents[2] / "data"
@@ -55,7 +55,7 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> DataSource:
     elif os.environ.get("MTLAB_DATA_DIR"):
         setting = os.environ["MTLAB_DATA_DIR"]
         source = _existing_folder(Path(setting).expanduser(), f"MTLAB_DATA_DIR={setting}")
-    elif (PROJECT_DATA_DIR / get_task("sst").files["train"]).is_file():
+    elif any((PROJECT_DATA_DIR / get_task(t).files["train"]).is_file() for t in COURSE_TASKS):
         source = DataSource(PROJECT_DATA_DIR, False, "data/ folder")
     else:
         source = DataSource(SAMPLE_DIR, True, "sample data (no real data found)")

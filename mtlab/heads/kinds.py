@@ -1,8 +1,11 @@
-"""The course's heads: one small head per task on the shared encoder's sentence vectors.
+"""One small head per kind of task, on the shared encoder's sentence vectors.
 
-Every head is a `Head` (mtlab.heads.base), so the training loop treats all tasks alike. The
-`variant` argument brings back the seed project's failed designs so the notebooks can put
-them side by side:
+The task table names each task's kind (`Task.head`: "sentiment", "paraphrase", "similarity",
+"regression") and its size (`num_classes`, `score_range`); a head built without `task=` serves
+the table's first task of its kind, and takes its size from that task's entry. Every head is
+a `Head` (mtlab.heads.base), so the training loop treats all tasks alike. The `variant`
+argument brings back the seed project's failed designs so the notebooks can put them side by
+side:
 
 | head           | default             | seed variants                                     |
 |----------------|---------------------|---------------------------------------------------|
@@ -27,23 +30,26 @@ from mtlab.heads.losses import (
     ranking_loss,
     regression_loss,
 )
-from mtlab.tasks import Task, get_task
+from mtlab.tasks import Task, UnknownTaskError, get_task, known_tasks
 
 
 class SentimentHead(Head):
-    """Sentence vector -> one logit per class (SST-5: 5), trained with cross-entropy."""
+    """Sentence vector -> one logit per class, trained with cross-entropy."""
 
+    kind = "sentiment"
     variants = ("mlp", "linear")
 
     def __init__(
         self,
         hidden: int,
         *,
-        n_classes: int = 5,
+        n_classes: int | None = None,
         variant: str = "mlp",
         dropout: float = 0.1,
-        task: str = "sst",
+        task: str | None = None,
     ):
+        task = task or first_task_of(self.kind)
+        n_classes = get_task(task).num_classes if n_classes is None else n_classes
         super().__init__(task, hidden=hidden, n_classes=n_classes, variant=variant, dropout=dropout)
         check_variant(self, variant)
         self.variant = variant
@@ -83,6 +89,7 @@ class ParaphraseHead(Head):
     every question 2 in the batch. It shapes the encoder, so it matters in finetune.
     """
 
+    kind = "paraphrase"
     inputs = 2
     variants = ("concat_diff_prod", "concat", "linear", "cross")
     training_options = ("mnrl_weight",)
@@ -93,10 +100,12 @@ class ParaphraseHead(Head):
         *,
         variant: str = "concat_diff_prod",
         dropout: float = 0.1,
-        n_classes: int = 2,
-        task: str = "quora",
+        n_classes: int | None = None,
+        task: str | None = None,
         mnrl_weight: float = 0.0,
     ):
+        task = task or first_task_of(self.kind)
+        n_classes = get_task(task).num_classes if n_classes is None else n_classes
         super().__init__(
             task,
             hidden=hidden,
@@ -156,11 +165,11 @@ class ParaphraseHead(Head):
 
 
 class SimilarityHead(Head):
-    """Two sentence vectors -> a similarity score on STS's 0-5 scale, trained with MSE.
+    """Two sentence vectors -> a similarity score on the task's scale, trained with MSE.
 
     Each vector goes through the same projection p (unless projection=False), then:
-    - "cosine" (default): scale * cos(p(u), p(v)) (scale 5: STS's top score), bounded. On frozen MiniLM
-      features it reached STS r 0.856 where "scaled_dot" reached 0.770 (README, ablations).
+    - "cosine" (default): scale * cos(p(u), p(v)), bounded; the scale is the task's top score
+      (STS: 5). On frozen features it beats "scaled_dot" (results/ablate-pretrain).
     - "scaled_dot": p(u) . p(v) / sqrt(d). A dot product of d-dimensional vectors grows
       like sqrt(d); dividing keeps scores near the 0-5 range at the start of training.
     - "dot" (seed mistake 14): the same without the scaling: huge scores, huge loss,
@@ -168,13 +177,14 @@ class SimilarityHead(Head):
     The projection is residual by default, p(u) = u + mlp(u) with mlp's last layer starting
     near zero: training starts from the encoder's own cosine and only learns a correction.
     residual=False is a plain mlp(u), as the seed had: it must relearn the geometry the
-    encoder already has, and it stalled STS finetuning at r 0.84 (README, ablations).
+    encoder already has, and it scores lower (results/ablate-pretrain).
     With projection=False the head has no parameters at all: fine for a zero-shot cosine
     baseline, but in pretrain mode nothing is trainable and backward() fails (mistake 4).
     training_loss="cosent" trains the cosine variant with CoSENT (`mtlab.heads.losses.cosent_loss`)
     instead of MSE: it ranks the batch's pairs and never pulls a cosine towards score / 5.
     """
 
+    kind = "similarity"
     inputs = 2
     variants = ("cosine", "scaled_dot", "dot")
     training_losses = ("mse", "cosent")
@@ -188,10 +198,13 @@ class SimilarityHead(Head):
         projection: bool = True,
         residual: bool = True,
         dropout: float = 0.1,
-        scale: float = 5.0,
-        task: str = "sts",
+        scale: float | None = None,
+        task: str | None = None,
         training_loss: str = "mse",
     ):
+        task = task or first_task_of(self.kind)
+        if scale is None:
+            scale = max(abs(x) for x in get_task(task).score_range)
         super().__init__(
             task,
             hidden=hidden,
@@ -219,7 +232,7 @@ class SimilarityHead(Head):
                 self.project[-1].weight.mul_(0.01)
                 self.project[-1].bias.zero_()
         self.dim = hidden
-        self.scale = scale  # cosine scores lie in [-scale, scale]: STS's top score is 5
+        self.scale = scale  # cosine scores lie in [-scale, scale], the task's top score
 
     def forward(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         pu, pv = self.project(u), self.project(v)
@@ -246,7 +259,10 @@ class SimilarityHead(Head):
 class RegressionHead(Head):
     """Sentence vector -> one score (a registered single-sentence task with a score range)."""
 
-    def __init__(self, hidden: int, *, dropout: float = 0.1, task: str = "score") -> None:
+    kind = "regression"
+
+    def __init__(self, hidden: int, *, dropout: float = 0.1, task: str | None = None) -> None:
+        task = task or first_task_of(self.kind)
         super().__init__(task, hidden=hidden, dropout=dropout)
         self.net = mlp(hidden, hidden, 1, dropout)
 
@@ -265,20 +281,20 @@ class RegressionHead(Head):
 HEAD_CLASSES: dict[str, type[Head]] = {
     cls.__name__: cls for cls in (SentimentHead, ParaphraseHead, SimilarityHead, RegressionHead)
 }
-HEAD_KINDS: dict[str, type[Head]] = {
-    "sentiment": SentimentHead,
-    "paraphrase": ParaphraseHead,
-    "similarity": SimilarityHead,
-    "regression": RegressionHead,
-}
+HEAD_KINDS: dict[str, type[Head]] = {cls.kind: cls for cls in HEAD_CLASSES.values()}
+
+
+def first_task_of(kind: str) -> str:
+    """The table's first task whose head is of this kind: the task a head serves by default."""
+    for name in known_tasks():
+        if get_task(name).head == kind:
+            return name
+    raise UnknownTaskError(
+        f"no task in the table has a {kind!r} head: pass task=... (a registered task's name)"
+    )
 
 
 def default_head(task: str | Task, hidden: int, **options) -> Head:
-    """The head the task table names for a task, sized for it (classes, score range)."""
+    """The head the task table names for a task, sized from its entry (classes, score range)."""
     spec = get_task(task)
-    cls = HEAD_KINDS[spec.head]
-    if cls in (SentimentHead, ParaphraseHead):
-        options.setdefault("n_classes", spec.num_classes)
-    if cls is SimilarityHead:
-        options.setdefault("scale", max(abs(x) for x in spec.score_range))
-    return cls(hidden, task=spec.name, **options)
+    return HEAD_KINDS[spec.head](hidden, task=spec.name, **options)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -111,74 +112,93 @@ def train(
 ) -> pd.DataFrame:
     """Train all tasks of `train_sets` together for one phase; return the history table.
 
-    With `dev_sets` and `config.eval_every`, dev is scored during training and, with
-    `config.keep_best`, the phase ends with the weights that scored best there (BestOnDev).
-    `on_log` gets the history so far every `log_every` steps (live plots). With
-    `state_path`, the training state is saved every `config.checkpoint_every` steps and
-    `resume=True` continues from it to the numbers an unbroken run reaches. Under
-    torchrun each process trains on its share of every batch (DistributedDataParallel).
+    With `dev_sets` and `config.eval_every` dev is scored during training, and with
+    `config.keep_best` the phase ends with the best weights there. `on_log` gets the history
+    every `log_every` steps (live plots). With `state_path` the training state is saved every
+    `config.checkpoint_every` steps; `resume=True` continues from it to the same numbers.
     """
-    config = (config or TrainConfig()).check()
-    device = next(model.parameters()).device  # "auto" precision: bf16 if this device has bf16 units
-    config = replace(config, precision=resolve_precision(config.precision, device))
-    phase, (rank, world) = phase or model.mode, distributed()
-    set_seed(config.seed)
-    check_trainable(model, train_sets)
-    check_extensions(model, config, world)
+    # settings checked, "auto" precision resolved for this device, seeds set, tasks trainable
+    config, phase, (rank, world), talk = prepare(model, train_sets, config, phase, progress)
+    # pretrain: every sentence through the frozen encoder once, into the feature cache
     if model.encoder.frozen and model.feature_cache is not None:
-        model.feature_cache.warm(
-            model.encoder, all_sentences(train_sets), progress=progress and rank == 0
-        )
+        model.feature_cache.warm(model.encoder, all_sentences(train_sets), progress=talk)
+    # the phase's steps, one stream over all epochs, and the optimizer sized to them
     batches = multitask_batches(train_sets, config, model)
     together = tasks_per_step(train_sets, config)
     total, per_epoch = phase_length(len(batches), together, config)
     optimizer, scheduler = make_optimizer(model, config, total)
-    # One head per step: the other heads' parameters get no gradient that step.
+    # torchrun: DDP averages the gradients; a step trains one head, the others get none
     net = DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
+    # the history table, dev scoring for early stopping
     log = TrainingLog(phase, per_epoch, config.log_every, on_log if rank == 0 else None)
     dev = DevScoring(dev_sets, config, per_epoch, per_head=model.encoder.frozen)
+    # resume: the saved weights, optimizer, history, best dev, and the stream fast-forwarded
     stream, step = training_steps(batches, config.epochs, together), 0
     if resume and state_path is not None and Path(state_path).exists():
         step = resume_training(state_path, model, optimizer, scheduler, log, dev.best, stream)
-    saved, clock = (
-        step,
-        PhaseClock(phase, step, total, config.budget_minutes, progress and rank == 0),
-    )
+    clock, saved = PhaseClock(phase, step, total, config.budget_minutes, talk), step
     model.train()
-    bar = tqdm(total=total, initial=step, desc=phase, disable=not progress or rank > 0, unit="step")
-    try:
+    with progress_bar(phase, step, total, talk, lambda: (step, saved, state_path)) as bar:
         while step < total and not clock.out_of_time(step):
+            # one optimizer step; the history row with the step's highest learning rate
             losses, grad_norm = training_step(net, next(stream), optimizer, scheduler, config)
             step += 1
-            # the highest learning rate of the step (layer decay and head_lr set lower/higher ones)
             log.add_losses(step, total, losses, max(scheduler.get_last_lr()), grad_norm, bar)
+            # dev when due; the training state every checkpoint_every steps
             dev.score_if_due(model, step, total, log)
-            if (
-                state_path is not None
-                and config.checkpoint_every
-                and step % config.checkpoint_every == 0
-            ):
+            if state_path and config.checkpoint_every and step % config.checkpoint_every == 0:
                 if rank == 0:
                     save_training_state(
                         state_path, model, optimizer, scheduler, step, log, dev.best
                     )
                 saved = step
             bar.update()
-    except FloatingPointError as error:  # say where it happened, not only what
-        bar.close()
-        raise FloatingPointError(f"{phase} step {step + 1} of {total}: {error}") from None
-    except KeyboardInterrupt:
-        bar.close()
-        where = f"step {saved} is saved in {state_path}" if saved else "nothing was saved"
-        print(f"\ninterrupted at step {step} of {total}; {where}", file=sys.stderr)
-        raise
-    bar.close()
-    dev.score_if_due(
-        model, step, step, log
-    )  # a phase cut short by its budget: score where it ended
-    dev.keep_best(model, phase, verbose=progress and rank == 0)
+    # a phase cut short by its budget is scored where it ended; then keep the best weights
+    dev.score_if_due(model, step, step, log)
+    dev.keep_best(model, phase, verbose=talk)
     model.eval()
     return log.table()
+
+
+def prepare(
+    model: MultitaskBert,
+    train_sets: Mapping,
+    config: TrainConfig | None,
+    phase: str | None,
+    progress: bool,
+) -> tuple[TrainConfig, str, tuple[int, int], bool]:
+    """The phase's settings, checked, with "auto" precision resolved for the model's device
+    (bf16 where it has bf16 units); the seeds set; each task checked to have something to
+    train. Also the phase's name, (rank, world size), and whether this process reports."""
+    config = (config or TrainConfig()).check()
+    device = next(model.parameters()).device
+    config = replace(config, precision=resolve_precision(config.precision, device))
+    phase, (rank, world) = phase or model.mode, distributed()
+    set_seed(config.seed)
+    check_trainable(model, train_sets)
+    check_extensions(model, config, world)
+    return config, phase, (rank, world), progress and rank == 0
+
+
+@contextmanager
+def progress_bar(
+    phase: str, start: int, total: int, show: bool, where: Callable[[], tuple]
+) -> Iterator[tqdm]:
+    """The phase's progress bar, closed however the loop ends; says at which step a loss went
+    non-finite and, on Ctrl-C, which step is saved (where(): the step, the saved one, the file)."""
+    bar = tqdm(total=total, initial=start, desc=phase, disable=not show, unit="step")
+    try:
+        yield bar
+    except FloatingPointError as error:  # say where it happened, not only what
+        bar.close()
+        raise FloatingPointError(f"{phase} step {where()[0] + 1} of {total}: {error}") from None
+    except KeyboardInterrupt:
+        bar.close()
+        step, saved, state_path = where()
+        place = f"step {saved} is saved in {state_path}" if saved else "nothing was saved"
+        print(f"\ninterrupted at step {step} of {total}; {place}", file=sys.stderr)
+        raise
+    bar.close()
 
 
 def check_extensions(model: MultitaskBert, config: TrainConfig, world: int) -> None:

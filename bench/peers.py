@@ -1,6 +1,6 @@
 """The tools a student would pick instead of mtlab, trained as their docs recommend.
 
-`python -m mtlab.bench --peers` runs each one next to mtlab: the same encoder folder (the
+`python -m bench --peers` runs each one next to mtlab: the same encoder folder (the
 packaged all-MiniLM-L6-v2, local files only, nothing downloaded), the same rows, the same
 batch size, learning rate and precision, on the same machine in the same run.
 
@@ -15,7 +15,7 @@ batch size, learning rate and precision, on the same machine in the same run.
 
 Each returns a `PeerRun`: dev scores, optimizer steps, wall time and examples per second
 over the timed steps (after a few untimed ones). `StepClock` times steps the same way for
-mtlab's `train` (see mtlab.bench). These are benchmark-only dependencies:
+mtlab's `train` (see bench.peer_comparison). These are benchmark-only dependencies:
 `pip install -r requirements-peers.txt` (or `make bench-peers`).
 """
 
@@ -51,14 +51,14 @@ except ImportError as error:  # pragma: no cover - the message is the point
     # ModuleNotFoundError, as Python's own: `pytest.importorskip` and callers that test for
     # a missing optional package see it as one.
     raise ModuleNotFoundError(
-        f"mtlab.peers needs {error.name!r}, a benchmark-only dependency: install them with "
+        f"bench.peers needs {error.name!r}, a benchmark-only dependency: install them with "
         "`make setup-peers` (or `pip install -r requirements-peers.txt`)",
         name=error.name,
     ) from error
 
 datasets.disable_progress_bars()
 
-from mtlab.peer_runs import (  # noqa: E402  (after the optional imports above)
+from bench.contest import (  # noqa: E402  (after the optional imports above)
     SENTENCE_TRANSFORMERS_TASKS,
     TRAINER_TASKS,
     PeerConfig,

@@ -1,5 +1,5 @@
 """Where a finetune step's time goes: per stage (batch, forward, backward, optimizer), then per
-kind of operation from torch's profiler. `python -m mtlab.bench` prints both after its table.
+kind of operation from torch's profiler. `python -m bench` prints both after its table.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What each finetune extension costs on this machine: seconds per batch against the defaults.
 
-`python -m mtlab.bench --extensions` adds these rows. Every option trains the same rows of
+`python -m bench --extensions` adds these rows. Every option trains the same rows of
 the three tasks from the same start, a few untimed steps first; a step of the defaults trains
 one batch of one task, a surgery step one batch of every task, so the figure is per batch.
 Every row runs in float32 unless it says otherwise, so that the bf16 row shows what bfloat16
@@ -12,14 +12,14 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from bench.extension_table import EXTENSIONS
 from mtlab.experiment import finetune_defaults
-from mtlab.extension_table import EXTENSIONS
 from mtlab.model import MultitaskBert
 from mtlab.runtime import set_seed
 from mtlab.tasks import TASKS
 from mtlab.training.loop import train
 
-# the extensions (mtlab.extensions) that change what a finetune step computes or how fast
+# the extensions (bench.extension_table) that change what a finetune step computes or how fast
 TIMED = ("cosent", "mnrl", "llrd+head_lr", "smart", "sum", "pcgrad", "upgrad", "bf16")
 
 

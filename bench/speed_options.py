@@ -1,11 +1,11 @@
 """Two speed options the lab does not take, measured: dropout off, and torch.compile.
 
-`python -m mtlab.bench --speed-options` adds their rows: mtlab's finetune on the same SST rows
-with and without the change, in float32 and (where the CPU has bf16 units) in bf16. Dropout's
-random masks are a tenth of a float32 step (the step profile), but turning dropout off changes
-what is trained, not only how fast; torch.compile fuses the elementwise work around the
-matrix products, after a compile of a minute or two on a laptop CPU that a 10-minute run
-would have to earn back. The README ("Speed") has the measurements and why neither is a default.
+`python -m bench --speed-options` adds their rows: mtlab's finetune on the same SST rows with
+and without the change, in float32 and (where the CPU has bf16 units) in bf16. Dropout's random
+masks are a share of a float32 step (the step profile says how large), but turning dropout off
+changes what is trained, not only how fast; torch.compile fuses the elementwise work around the
+matrix products, after a compile that a short run would have to earn back. The README ("Speed")
+has the measurements and why neither is a default.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import time
 import torch
 from torch import nn
 
+from bench.baselines import mtlab_finetune
 from mtlab.model import MultitaskBert
 from mtlab.runtime import has_fast_bf16, set_seed
 
@@ -43,8 +44,6 @@ def sentences_per_second(
     change, dataset, steps: int, batch_size: int, precision: str, encoder: str | None = None
 ) -> tuple[float, float]:
     """(sentences/s over `steps` timed steps, seconds of the untimed warm-up, compile included)."""
-    from mtlab.bench import mtlab_finetune
-
     set_seed(0)
     model = change(MultitaskBert.from_pretrained(encoder).set_mode("finetune"))
     warm_rows = torch.utils.data.Subset(dataset, range(min(len(dataset), 3 * batch_size)))

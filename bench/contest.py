@@ -1,6 +1,6 @@
 """What a benchmark run against a peer is: its settings, its result, its step clock, its score.
 
-Shared by mtlab.peers (transformers' Trainer, sentence-transformers) and mtlab.bench_peers
+Shared by bench.peers (transformers' Trainer, sentence-transformers) and bench.peer_comparison
 (mtlab's own runs timed the same way); nothing here needs the peers' optional packages.
 """
 

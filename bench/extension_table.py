@@ -3,7 +3,7 @@
 Each entry is one change from the lab's defaults, written three ways: the `python -m mtlab`
 flags a student types, the head options (`MultitaskBert.from_pretrained` keywords) and the
 finetune `TrainConfig` fields those flags set. `scripts/ablate_finetune.py` scores every
-entry over seeds (README, "The CS224N extensions"); `python -m mtlab.bench --extensions`
+entry over seeds (README, "The CS224N extensions"); `python -m bench --extensions`
 times the ones that change a step's cost.
 """
 

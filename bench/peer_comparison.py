@@ -1,8 +1,8 @@
 """The benchmark's peer rows: mtlab against the tools a student would pick instead.
 
-`peer_comparison` trains transformers' Trainer and sentence-transformers (mtlab.peers) and
+`peer_comparison` trains transformers' Trainer and sentence-transformers (bench.peers) and
 mtlab on the same rows for the same steps, then each peer alone on its task for the wall time
-mtlab's multitask run gets, and returns the table rows `python -m mtlab.bench --peers` prints.
+mtlab's multitask run gets, and returns the table rows `python -m bench --peers` prints.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from dataclasses import replace
 import pandas as pd
 import torch
 
+from bench.contest import PeerRun, StepClock, scored
 from mtlab.batching import LengthBuckets
 from mtlab.encoder import Encoder
 from mtlab.evaluation.predictions import run_model
 from mtlab.model import MultitaskBert
-from mtlab.peer_runs import PeerRun, StepClock, scored
 from mtlab.runtime import set_seed
 from mtlab.tasks import TASKS, get_task
 from mtlab.training.config import TrainConfig
@@ -33,7 +33,7 @@ PLAN_MARGIN = 1.25
 def mtlab_run(train_sets: dict, dev_sets: dict, config, **heads):
     """mtlab's `train` in finetune mode on these tasks, timed step by step like the peers.
 
-    `config` is a `mtlab.peers.PeerConfig`: the same steps, batch, rate, precision, budget
+    `config` is a `bench.contest.PeerConfig`: the same steps, batch, rate, precision, budget
     and encoder folder the peers get; `heads` picks head variants (paraphrase="cross").
     """
     set_seed(config.seed)
@@ -81,9 +81,9 @@ def padding(train_set, folder: str, batch_size: int, seed: int = 0) -> tuple[flo
     Both sort by tokens: the Trainer's `LengthGroupedSampler` in pools of 50 batches with the
     longest batch first, mtlab's `LengthBuckets` in pools of 50 batches (`train` gives them
     `MultitaskBert.example_lengths`). Each batch is padded to its longest row, so every extra
-    slot is work that changes nothing. When mtlab sorted by characters this row read 1.14
-    vs 1.29 and explained its lower rate (README, "Against the tools a student would pick
-    instead").
+    slot is work that changes nothing. The README ("Against the tools a student would pick
+    instead") has what this row measured, and how it explained mtlab's lower rate when mtlab
+    sorted by characters.
     """
     from transformers.trainer_pt_utils import LengthGroupedSampler
 
@@ -106,21 +106,19 @@ def seconds_per_step(run) -> float:
     return run.batch_size / run.examples_per_second
 
 
-def peer_comparison(same_steps: dict, equal_time: dict, dev: dict, config, budget_seconds: float):
-    """Table rows (figure, peer, mtlab, ratio) and every run, mtlab's and the peers'.
+# What a table row compares: the ratio of times (and of padding) is the peer's over mtlab's, how
+# many times less mtlab takes; of rates and scores it is mtlab's over the peer's.
+RATE, SECONDS, SCORE = "rate", "seconds", "score"
 
-    same_steps: per task, the rows of one epoch of `config.max_steps` batches, trained by
-    every contestant. equal_time: per task, the rows for the equal wall-clock runs, where
-    mtlab trains all three tasks together and each peer its own task alone; each plans its
-    learning-rate schedule from its own step time measured here (PLAN_MARGIN more steps
-    than fit) and stops at `budget_seconds`.
-    """
-    from mtlab import peers
+
+def same_step_runs(same_steps: dict, dev: dict, config) -> dict:
+    """Each peer and mtlab on the same rows of one task for `config.max_steps` steps."""
+    from bench import peers
 
     def one(task):
         return {task: same_steps[task]}, {task: dev[task]}
 
-    runs = {
+    return {
         "Trainer sst": peers.trainer_finetune("sst", same_steps["sst"], dev["sst"], config),
         "mtlab sst": mtlab_run(*one("sst"), config),
         "Trainer quora": peers.trainer_finetune("quora", same_steps["quora"], dev["quora"], config),
@@ -135,116 +133,146 @@ def peer_comparison(same_steps: dict, equal_time: dict, dev: dict, config, budge
         "mtlab quora": mtlab_run(*one("quora"), config),
     }
 
-    def within_budget(step_seconds: float):
-        steps = max(1, int(PLAN_MARGIN * budget_seconds / step_seconds))
-        return replace(
-            config,
-            untimed_steps=min(config.untimed_steps, steps - 1),
-            steps=steps - min(config.untimed_steps, steps - 1),
-            budget_seconds=budget_seconds,
-        )
+
+def within_budget(config, budget_seconds: float, step_seconds: float):
+    """`config` with the steps that fit `budget_seconds` at this step time, PLAN_MARGIN more."""
+    steps = max(1, int(PLAN_MARGIN * budget_seconds / step_seconds))
+    return replace(
+        config,
+        untimed_steps=min(config.untimed_steps, steps - 1),
+        steps=steps - min(config.untimed_steps, steps - 1),
+        budget_seconds=budget_seconds,
+    )
+
+
+def equal_time_runs(runs: dict, equal_time: dict, dev: dict, config, budget_seconds: float):
+    """mtlab on all tasks, then each peer on its task alone, each for `budget_seconds`.
+
+    Each plans its steps from its own step time in `runs`, the same-step runs.
+    """
+    from bench import peers
 
     multitask_step = sum(seconds_per_step(runs[f"mtlab {t}"]) for t in TASKS) / len(TASKS)
-    runs["mtlab multitask"] = mtlab_run(equal_time, dev, within_budget(multitask_step))
+    multitask = within_budget(config, budget_seconds, multitask_step)
+    found = {"mtlab multitask": mtlab_run(equal_time, dev, multitask)}
     for name, task, finetune in (
         ("Trainer", "sst", peers.trainer_finetune),
         ("Trainer", "quora", peers.trainer_finetune),
         ("ST", "sts", peers.sentence_transformers_finetune),
         ("ST", "quora", peers.sentence_transformers_finetune),
     ):
-        budget = within_budget(seconds_per_step(runs[f"{name} {task}"]))
-        runs[f"{name} {task} alone"] = finetune(task, equal_time[task], dev[task], budget)
+        budget = within_budget(config, budget_seconds, seconds_per_step(runs[f"{name} {task}"]))
+        found[f"{name} {task} alone"] = finetune(task, equal_time[task], dev[task], budget)
+    return found
 
-    r, after = runs, f"after {config.max_steps} steps"
-    multitask, minutes = r["mtlab multitask"].scores, budget_seconds / 60
-    rate, seconds, dev_score = "rate", "seconds", "score"  # what each row compares
-    rows = [
+
+def same_step_rows(r: dict, config) -> list[tuple]:
+    """Rows (figure, kind, peer, mtlab) of the same-step runs: rate or time, then dev score."""
+    after = f"after {config.max_steps} steps"
+    return [
         (
             f"Trainer vs mtlab: SST sentences/s ({config.untimed_steps} untimed + {config.steps} "
             "timed steps)",
-            rate,
+            RATE,
             r["Trainer sst"].examples_per_second,
             r["mtlab sst"].examples_per_second,
         ),
-        (
-            f"  SST dev accuracy {after}",
-            dev_score,
-            r["Trainer sst"].scores["sst"],
-            r["mtlab sst"].scores["sst"],
-        ),
+        (f"  SST dev accuracy {after}", SCORE, *dev_scores(r, "Trainer sst", "mtlab sst", "sst")),
         (
             f"Trainer cross-encoder vs mtlab cross head: Quora training s, {config.max_steps} steps",
-            seconds,
+            SECONDS,
             r["Trainer quora"].seconds,
             r["mtlab quora cross"].seconds,
         ),
         (
             f"  Quora dev accuracy {after}",
-            dev_score,
-            r["Trainer quora"].scores["quora"],
-            r["mtlab quora cross"].scores["quora"],
+            SCORE,
+            *dev_scores(r, "Trainer quora", "mtlab quora cross", "quora"),
         ),
         (
             f"sentence-transformers CoSENT vs mtlab: STS training s, {config.max_steps} steps",
-            seconds,
+            SECONDS,
             r["ST sts"].seconds,
             r["mtlab sts"].seconds,
         ),
-        (
-            f"  STS dev Pearson r {after}",
-            dev_score,
-            r["ST sts"].scores["sts"],
-            r["mtlab sts"].scores["sts"],
-        ),
+        (f"  STS dev Pearson r {after}", SCORE, *dev_scores(r, "ST sts", "mtlab sts", "sts")),
         (
             f"sentence-transformers OnlineContrastive vs mtlab: Quora training s, "
             f"{config.max_steps} steps",
-            seconds,
+            SECONDS,
             r["ST quora"].seconds,
             r["mtlab quora"].seconds,
         ),
         (
             f"  Quora dev accuracy {after} (threshold from train)",
-            dev_score,
-            r["ST quora"].scores["quora"],
-            r["mtlab quora"].scores["quora"],
+            SCORE,
+            *dev_scores(r, "ST quora", "mtlab quora", "quora"),
         ),
+    ]
+
+
+def dev_scores(runs: dict, peer: str, ours: str, task: str) -> tuple[float, float]:
+    """The dev scores on `task` of two runs: the peer's, mtlab's."""
+    return runs[peer].scores[task], runs[ours].scores[task]
+
+
+def equal_time_rows(r: dict, budget_seconds: float) -> list[tuple]:
+    """Rows (figure, kind, peer alone, mtlab multitask) of the equal-time runs' dev scores."""
+    multitask, minutes = r["mtlab multitask"].scores, budget_seconds / 60
+    return [
         (
             f"equal time ({minutes:g} min): SST dev, Trainer alone vs mtlab multitask",
-            dev_score,
+            SCORE,
             r["Trainer sst alone"].scores["sst"],
             multitask["sst"],
         ),
         (
             "  Quora dev, Trainer cross-encoder alone vs mtlab multitask",
-            dev_score,
+            SCORE,
             r["Trainer quora alone"].scores["quora"],
             multitask["quora"],
         ),
         (
             "  Quora dev, sentence-transformers alone vs mtlab multitask",
-            dev_score,
+            SCORE,
             r["ST quora alone"].scores["quora"],
             multitask["quora"],
         ),
         (
             "  STS dev, sentence-transformers alone vs mtlab multitask",
-            dev_score,
+            SCORE,
             r["ST sts alone"].scores["sts"],
             multitask["sts"],
         ),
-        (
-            "padded / real tokens of the SST rows' batches: Trainer vs mtlab (both by tokens)",
-            seconds,
-            *padding(same_steps["sst"], config.folder, config.batch_size),
-        ),
     ]
-    # seconds and padding: how many times less mtlab does; rates and scores: mtlab's over the peer's
-    table = [
-        (figure, peer, ours, _ratio(peer, ours) if kind == seconds else _ratio(ours, peer))
+
+
+def with_ratios(rows: list[tuple]) -> list[tuple]:
+    """(figure, peer, mtlab, ratio): the ratio each row's kind asks for (RATE, SECONDS, SCORE)."""
+    return [
+        (figure, peer, ours, _ratio(peer, ours) if kind == SECONDS else _ratio(ours, peer))
         for figure, kind, peer, ours in rows
     ]
-    return table, runs
+
+
+def peer_comparison(same_steps: dict, equal_time: dict, dev: dict, config, budget_seconds: float):
+    """Table rows (figure, peer, mtlab, ratio) and every run, mtlab's and the peers'.
+
+    same_steps: per task, the rows of one epoch of `config.max_steps` batches, trained by
+    every contestant. equal_time: per task, the rows for the equal wall-clock runs, where
+    mtlab trains all three tasks together and each peer its own task alone; each plans its
+    learning-rate schedule from its own step time measured here (PLAN_MARGIN more steps
+    than fit) and stops at `budget_seconds`.
+    """
+    runs = same_step_runs(same_steps, dev, config)
+    runs.update(equal_time_runs(runs, equal_time, dev, config, budget_seconds))
+    padded = (
+        "padded / real tokens of the SST rows' batches: Trainer vs mtlab (both by tokens)",
+        SECONDS,
+        *padding(same_steps["sst"], config.folder, config.batch_size),
+    )
+    rows = [*same_step_rows(runs, config), *equal_time_rows(runs, budget_seconds), padded]
+    return with_ratios(rows), runs
 
 
 def constant_guess(dev: dict) -> dict[str, float]:
