@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from mtlab.data import datasets as data
 from mtlab.data.datasets import (
     SAMPLE_DIR,
     SAMPLE_MESSAGE,
@@ -21,7 +22,6 @@ from mtlab.data.datasets import (
     resolve_data_dir,
     to_dataframe,
 )
-from mtlab.data import datasets as data
 from tests.conftest import REAL_DATA as REAL
 from tests.conftest import TASK_FILES
 

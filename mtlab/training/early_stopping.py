@@ -8,6 +8,7 @@ head depends on the shared encoder, the whole model keeps the step with the best
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -26,15 +27,17 @@ class DevScoring:
         self.interval = config.eval_every * steps_per_epoch if on else math.inf  # maybe fractional
         self.best = BestOnDev(per_head)
         self.last = 0  # the step dev was last scored at
+        self.seconds = 0.0  # spent scoring dev, for the phase's clock
 
     def score_if_due(self, model: MultitaskBert, step: int, total: int, log) -> None:
         """At the first step past each interval mark, and at the last step."""
         if self.interval == math.inf or step == self.last:
             return
         if step // self.interval > (step - 1) // self.interval or step == total:
-            self.last = step
+            started, self.last = time.perf_counter(), step
             self.best.update(model, step, log.add_dev(step, evaluate(model, self.dev_sets)))
             model.train()
+            self.seconds += time.perf_counter() - started
 
     def keep_best(self, model: MultitaskBert, phase: str, verbose: bool) -> None:
         if self.interval == math.inf or not self.keep:

@@ -70,30 +70,54 @@ class TrainingLog:
 
 
 class PhaseClock:
-    """A phase's time: the plan, an estimate measured on its first steps, and its budget."""
+    """A phase's time: the plan, an estimate measured on its own steps, its budget, the total.
 
-    MEASURE = 10  # steps timed before estimating the rest
+    The first steps of a phase cost more than the rest (kernels for new shapes, caches that
+    fill), so the estimate skips the first 5% of the steps and times the next 5% (at least
+    the steps from the 3rd to the 10th), leaving out the time spent aside (`aside.seconds`:
+    DevScoring's time scoring dev), and prices the rest at that rate. At the end it says
+    what the steps took.
+    """
 
-    def __init__(self, phase: str, start: int, total: int, budget_minutes, say: bool) -> None:
+    MEASURE = 10  # the estimate comes after at least this many steps (10% on longer phases)
+
+    def __init__(
+        self, phase: str, start: int, total: int, budget_minutes, say: bool, aside=None
+    ) -> None:
         self.phase, self.start, self.total, self.say = phase, start, total, say
+        self.aside = (lambda: aside.seconds) if aside is not None else (lambda: 0.0)
         self.budget = budget_minutes * 60 if budget_minutes else math.inf
+        steps = total - start
+        self.warm = start + max(2, steps // 20)  # steps before the timed ones
+        self.report = start + max(self.MEASURE, steps // 10)  # when the estimate is said
         self.started = time.perf_counter()
+        self.warmed = (self.started, 0.0)  # (clock, aside seconds) when the timed steps began
         if say:
             print(
-                f"{phase}: {total - start:,} steps planned"
+                f"{phase}: {steps:,} steps planned"
                 + (f", at most {budget_minutes:g} min" if budget_minutes else "")
             )
 
-    def out_of_time(self, step: int) -> bool:
-        """Whether the budget is spent; says the estimate once the first steps are timed."""
-        elapsed = time.perf_counter() - self.started
-        if self.say and step == self.start + self.MEASURE and step < self.total:
-            rest = elapsed / self.MEASURE * (self.total - step)
+    def steps_seconds(self, since: tuple[float, float]) -> float:
+        """Seconds spent in training steps since `since`, time spent aside left out."""
+        return time.perf_counter() - since[0] - (self.aside() - since[1])
+
+    def finished(self, step: int) -> bool:
+        """Whether the phase is over: all steps done, or the budget spent (then it says so)."""
+        if step == self.warm:
+            self.warmed = (time.perf_counter(), self.aside())
+        if self.say and step == self.report and step < self.total:
+            seconds, timed = self.steps_seconds(self.warmed), step - self.warm
+            rest = seconds / timed * (self.total - step)
             print(
-                f"{self.phase}: {self.MEASURE} steps took {elapsed:.1f} s; the other "
+                f"{self.phase}: {timed} steps took {seconds:.1f} s; the other "
                 f"{self.total - step:,} take about {rest / 60:.1f} min on this machine"
+                + (" (dev scoring not counted)" if self.aside() else "")
             )
-        if elapsed < self.budget:
+        if step >= self.total:
+            self.say_total(step)
+            return True
+        if time.perf_counter() - self.started < self.budget:
             return False
         if self.say:
             print(
@@ -101,3 +125,12 @@ class PhaseClock:
                 f"{step - self.start:,} of {self.total - self.start:,} steps"
             )
         return True
+
+    def say_total(self, step: int) -> None:
+        """What the steps took in all, and the time spent aside, to read against the estimate."""
+        if self.say and step > self.report:
+            steps = self.steps_seconds((self.started, 0.0))
+            print(
+                f"{self.phase}: {step - self.start:,} steps took {steps / 60:.1f} min"
+                + (f", dev scoring {self.aside() / 60:.1f} min" if self.aside() else "")
+            )

@@ -136,10 +136,10 @@ def train(
     stream, step = training_steps(batches, config.epochs, together), 0
     if resume and state_path is not None and Path(state_path).exists():
         step = resume_training(state_path, model, optimizer, scheduler, log, dev.best, stream)
-    clock, saved = PhaseClock(phase, step, total, config.budget_minutes, talk), step
+    clock, saved = PhaseClock(phase, step, total, config.budget_minutes, talk, dev), step
     model.train()
     with progress_bar(phase, step, total, talk, lambda: (step, saved, state_path)) as bar:
-        while step < total and not clock.out_of_time(step):
+        while not clock.finished(step):
             # one optimizer step; the history row with the step's highest learning rate
             losses, grad_norm = training_step(net, next(stream), optimizer, scheduler, config)
             step += 1
