@@ -108,6 +108,12 @@ def check_head(head: nn.Module, task: str | Task, hidden: int, batch_size: int =
         return HeadCheck(spec.name, problems, notes)
     notes.append(f"output {tuple(out.shape)} {out.dtype}, loss {loss.item():.3f}")
     loss.backward()
+    gradient_findings(head, problems, notes)
+    return HeadCheck(spec.name, problems, notes)
+
+
+def gradient_findings(head: nn.Module, problems: list[str], notes: list[str]) -> None:
+    """After backward(): a problem for each trainable tensor the gradient missed or zeroed."""
     report = gradient_report(head)
     missing = report.loc[report["status"] == "NO GRAD", "parameter"].tolist()
     zero = report.loc[(report["status"] == "ok") & (report["grad_norm"] == 0), "parameter"].tolist()
@@ -119,4 +125,3 @@ def check_head(head: nn.Module, task: str | Task, hidden: int, batch_size: int =
         notes.append(
             f"gradient reaches all {int((report['status'] == 'ok').sum())} trainable tensors"
         )
-    return HeadCheck(spec.name, problems, notes)
