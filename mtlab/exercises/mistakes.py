@@ -1,0 +1,154 @@
+"""Every mistake a check can name: one table, an id for each, in plain words.
+
+A `Verdict` (and a `check_head` problem) names its mistake by one of these ids, so that a
+class can be counted by mistake. The ids are stable: change a name's words, never its id.
+An id is "<topic>.<what went wrong>": the topic is an exercise (`pair_features.`), or a
+kind of code that several exercises share (`head.` for any head, `graph.` for the autograd
+graph, `code.` for code that fails). Where a mistake is one of the seed project's 14
+(../shared/seed/README.md), `seed` is its number there, and SEED_MISTAKES says where the
+lab shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The seed project's mistakes: number -> (name, where the lab shows it).
+SEED_MISTAKES: dict[int, tuple[str, str]] = {
+    1: ("torch.cat along the wrong dimension", "notebook 03, 'Mistake 1'"),
+    2: ("a misspelled dictionary key", "notebook 01, 'Mistake 2'"),
+    3: ("MSE with integer (or truncated) targets", "notebook 04, 'Mistake 3'"),
+    4: ("a branch with nothing to train", "notebook 05, 'Mistake 4'"),
+    5: ("the test-set dataset class used for training", "notebook 01, 'Mistake 5'"),
+    6: ("gradients read after zero_grad() cleared them", "notebook 05, 'Mistake 6'"),
+    7: ("a detach / .item() / NumPy round trip that cuts the graph", "notebook 05, 'Mistake 7'"),
+    8: ("logging too rarely to see training move", "notebook 06, 'Mistake 8'"),
+    9: ("not tracing back from the symptom, level by level", "notebook 05, 'Mistake 9'"),
+    10: ("a pair score that is a score of u plus a score of v", "notebook 03, 'Mistake 10'"),
+    11: ("BERT's dropout reused in the heads", "notebook 03, 'Mistake 11'"),
+    12: ("both sentences packed into one sequence", "notebook 03, 'Mistake 12'"),
+    13: ("judging heads on a tiny debug subset", "notebook 03, 'Mistake 13'"),
+    14: ("an unscaled dot product that saturates the loss", "notebook 04, 'Mistake 14'"),
+}
+
+
+@dataclass(frozen=True)
+class Mistake:
+    name: str  # plain words, as a verdict's first line shows it
+    seed: int | None = None  # its number among the seed's mistakes, if it is one
+
+
+MISTAKES: dict[str, Mistake] = {}
+
+
+def mistakes(topic: str, seeds: dict[str, int] | None = None, **names: str) -> None:
+    """Add a topic's mistakes, `slug="name"`; `seeds` maps a slug to its seed number.
+
+    The id is "topic.slug", with the slug's underscores written as dashes.
+    """
+    for slug, name in names.items():
+        key = f"{topic}.{slug.replace('_', '-')}"
+        if key in MISTAKES:
+            raise ValueError(f"mistake id {key!r} is defined twice")
+        MISTAKES[key] = Mistake(name, (seeds or {}).get(slug))
+
+
+mistakes(
+    "code",
+    raised="the code raised an exception",
+)
+mistakes(
+    "answer",
+    not_a_tensor="an answer that is not a tensor",
+    wrong_type="an answer of the wrong type",
+    wrong_shape="an answer of the wrong shape",
+    dtype="a float64 (or other) result from float32 inputs",
+    wrong_value="a wrong value the check has no name for",
+)
+mistakes(
+    "graph",
+    {"cut": 7, "part_cut": 7},
+    cut="a result cut from the autograd graph (.detach(), .item(), NumPy, torch.tensor)",
+    part_cut="part of a result cut from the autograd graph",
+)
+mistakes(
+    "head",
+    {
+        "no_parameters": 4,
+        "cat_batch": 1,
+        "graph_cut": 7,
+        "inputs_cut": 7,
+        "loss_truncates_targets": 3,
+    },
+    not_a_head="a head that is not an mtlab Head",
+    wrong_task="a head for another task than the exercise's",
+    linear="a head with no non-linearity (two Linear layers are one)",
+    not_written="a method that still raises NotImplementedError",
+    no_forward="a head without a forward() method",
+    no_parameters="a head with no trainable parameter",
+    forward_failed="forward() raised an exception",
+    cat_batch="a pair stacked along the batch (dim=0)",
+    not_a_tensor="forward() returns something other than a tensor",
+    output_shape="an output of the wrong shape",
+    output_not_float="an output that is not a float tensor (class indices?)",
+    graph_cut="an output cut from the autograd graph",
+    not_finite="NaN or inf in the output or the loss",
+    output_dtype="an output dtype that the loss refuses",
+    loss_failed="the head's own loss raised an exception",
+    own_loss_differs="a loss method that differs from the task's usual loss",
+    loss_truncates_targets="a loss that cuts float targets to whole numbers",
+    backward_failed="loss.backward() failed",
+    unused_parameters="a layer that no gradient reaches",
+    layer_in_forward="a layer built inside forward()",
+    zero_gradient="a layer whose gradient is exactly zero",
+    ignores_input="a pair head that ignores one of the two sentences",
+    inputs_cut="no gradient reaches the sentence vectors (the encoder would not train)",
+    dropout_in_eval="dropout that stays on after eval()",
+    rows_mixed="rows of the batch mixed together",
+    softmax_at_end="a head that ends in a softmax",
+    sigmoid_at_end="a head that ends in a sigmoid",
+    relu_at_end="a head that ends in a ReLU",
+    never_negative="logits that can never go negative",
+    bounded_logits="logits squashed into [-1, 1] (a tanh at the end)",
+)
+
+# -- notebook 03
+mistakes(
+    "majority_baseline",
+    majority_class="the majority class itself instead of its share",
+    count="the majority class's count instead of its share",
+    integer_division="a share rounded down by integer division",
+    mean_label="the mean label instead of the majority's share",
+    share_of_0="the share of class 0, whichever class is the majority",
+    minority="the share of the least common class",
+    uniform="1 / the number of classes",
+)
+mistakes(
+    "pair_features",
+    {"cat_batch": 1},
+    cat_batch="the pair's vectors stacked along the batch (dim=0)",
+    stacked="torch.stack instead of torch.cat (a new dimension)",
+    only_u_v="[u; v] alone, without |u - v| and u * v",
+    dot_product="the dot product in place of the element-wise product",
+    missing_block="a block missing",
+    rows_mixed="rows of different pairs mixed by a reshape",
+    block_order="the blocks in the wrong order",
+    no_abs="u - v without the absolute value",
+    squared_difference="(u - v) squared instead of |u - v|",
+    wrong_block="a block that is none of u, v, |u - v|, u * v",
+)
+mistakes(
+    "swap_gap",
+    zero_for_comparing="nothing swapped, or whole pairs reordered (always 0)",
+    not_raw_scores="probabilities or classes compared instead of raw scores",
+    sign="the gap with the wrong sign",
+    mean_not_sum="means compared instead of totals",
+    wrong_shift="v shifted another way than roll(1)",
+    one_logit="logit 1 alone instead of logit 1 - logit 0",
+    random_shuffle="a random permutation instead of a shift",
+)
+mistakes(
+    "pair_head",
+    {"sum_of_parts": 10},
+    sum_of_parts="a pair score that is a score of u plus a score of v",
+)
