@@ -177,24 +177,32 @@ def _output_ok(spec: Task, out, batch: int, detector, found: HeadCheck) -> bool:
             f"forward returned a {type(out).__name__}, expected a tensor: {spec.describe_output()}",
         )
         return False
-    if out.dim() >= 1 and out.shape[0] == 2 * batch and spec.is_pair:
+    if not out.is_floating_point():  # class indices: that is also why the shape is off
+        found.problem(
+            "head.output-not-float",
+            f"output dtype {out.dtype}, shape {tuple(out.shape)}, expected "
+            f"{spec.describe_output()}"
+            + (
+                ": return the logits; the class (their argmax) is Head.predict's job"
+                * (spec.is_classification)
+            ),
+        )
+    elif out.dim() >= 1 and out.shape[0] == 2 * batch and spec.is_pair:
         found.problem(
             "head.cat-batch",
             f"output shape {tuple(out.shape)}: two rows per pair. The pair's vectors were "
             "stacked along dim=0, the batch; join them side by side: torch.cat([...], dim=-1)",
         )
     elif not output_fits(spec, tuple(out.shape), batch):
+        per_row = out.dim() == 2 and out.shape[0] == batch and spec.is_classification
         found.problem(
             "head.output-shape",
-            f"output shape {tuple(out.shape)}, expected {spec.describe_output()} with B = {batch}",
-        )
-    if not out.is_floating_point():
-        found.problem(
-            "head.output-not-float",
-            f"output dtype {out.dtype}, expected a float tensor"
+            f"output shape {tuple(out.shape)}, expected {spec.describe_output()} with B = {batch}"
             + (
-                ": return the logits; the class (their argmax) is Head.predict's job"
-                * (spec.is_classification)
+                f": the last layer gives {out.shape[1]} numbers per example, the task has "
+                f"{spec.num_classes} classes (nn.Linear(..., {spec.num_classes}))"
+                if per_row
+                else ""
             ),
         )
     if out.is_floating_point() and out.grad_fn is None:
@@ -369,20 +377,37 @@ def _eval_behaviour(head, spec: Task, hidden: int, n_inputs: int, found: HeadChe
     if found.ok and spec.is_classification:
         _logits_free(first, found)
     if found.ok:
-        large = _eval_call(head, [100 * t for t in x], found, "large inputs (×100)")
-        if large is not None and not torch.isfinite(large).all():
-            found.problem(
-                "head.not-finite",
-                "on large inputs (vectors ×100) the output holds NaN or inf: something in "
-                "forward overflows (an exp, a power). Keep to layers and ReLUs",
-            )
-        elif large is not None and spec.is_classification and large.abs().max() <= 1 + 1e-6:
-            found.problem(
-                "head.bounded-logits",
-                "the logits never leave [-1, 1], even for inputs ×100: the head ends in a "
-                "tanh (or a clamp). Softmax of logits within ±1 cannot give any class much "
-                "more than the others, so the loss cannot go down far. End in the last Linear",
-            )
+        _large_inputs(head, spec, x, found)
+
+
+def _large_inputs(head, spec: Task, x, found: HeadCheck) -> None:
+    """NaN or inf on inputs ×100; logits that stay within ±1 even with every weight ×10."""
+    large = _eval_call(head, [100 * t for t in x], found, "large inputs (×100)")
+    if large is None:
+        return
+    if not torch.isfinite(large).all():
+        found.problem(
+            "head.not-finite",
+            "on large inputs (vectors ×100) the output holds NaN or inf: something in "
+            "forward overflows (an exp, a power). Keep to layers and ReLUs",
+        )
+        return
+    if not spec.is_classification or large.abs().max() > 1 + 1e-6:
+        return
+    scaled = {name: 10 * p.detach() for name, p in head.named_parameters()}
+    try:
+        with torch.no_grad():
+            grown = student(torch.func.functional_call, head, scaled, tuple(10 * t for t in x))
+    except (NotDone, StudentError):
+        return  # the head cannot run with other weights: no verdict from this probe
+    if isinstance(grown, torch.Tensor) and grown.abs().max() <= 1 + 1e-6:
+        found.problem(
+            "head.bounded-logits",
+            "the logits never leave [-1, 1], not even with inputs ×100 and every weight ×10: "
+            "the head ends in a tanh (or a clamp). Softmax of logits within ±1 cannot give any "
+            "class much more than the others, so the loss cannot go down far. End in the last "
+            "Linear layer",
+        )
 
 
 def _same(a, b) -> bool:

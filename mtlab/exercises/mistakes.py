@@ -83,6 +83,7 @@ mistakes(
     not_a_head="a head that is not an mtlab Head",
     wrong_task="a head for another task than the exercise's",
     linear="a head with no non-linearity (two Linear layers are one)",
+    ignores_n_classes="a head that ignores the n_classes it is given",
     not_written="a method that still raises NotImplementedError",
     no_forward="a head without a forward() method",
     no_parameters="a head with no trainable parameter",
@@ -151,4 +152,48 @@ mistakes(
     "pair_head",
     {"sum_of_parts": 10},
     sum_of_parts="a pair score that is a score of u plus a score of v",
+)
+
+# -- notebook 02
+mistakes(
+    "sentiment_loss",
+    softmax_twice="softmax applied before cross-entropy",
+    sum_not_mean="the sum over the batch instead of the mean",
+    batch_dim="the softmax over the batch (dim=0) instead of the classes",
+    no_log_softmax="nll_loss (or picking) on raw logits, without log_softmax",
+    probabilities_not_logs="probabilities picked, without the log",
+    sign="the minus sign missing",
+    mean_over_classes="the mean over the (B, C) table (divided by the classes)",
+    all_pairs="log_probs[:, labels]: every row's every label",
+    rows_by_label="log_probs[labels]: whole rows picked by label",
+    mse="MSE instead of cross-entropy",
+    binary="binary cross-entropy per class instead of softmax cross-entropy",
+    float_labels="class labels made float",
+    per_example="one loss per example, not their mean",
+    overflow="softmax then log: -inf on confident logits",
+)
+mistakes(
+    "accuracy",
+    count="the count of right answers instead of their share",
+    argmax_batch_dim="argmax over the batch (dim=0)",
+    error_rate="the error rate instead of the accuracy",
+    percentage="a percentage instead of a share",
+    integer_division="a share rounded down by integer division",
+    keepdim="argmax(keepdim=True) against (B,) labels: a (B, B) table",
+    flat_argmax="argmax without dim (an index into the flattened table)",
+    scores_not_classes="scores or probabilities compared with class numbers",
+    mean_of_bools="the mean of a bool tensor",
+    per_row="one right-or-wrong per row instead of their mean",
+)
+mistakes(
+    "confusion",
+    by_columns="columns normalised instead of rows",
+    no_keepdim="row sums without keepdim=True: each column divided by another row's count",
+    transposed="rows and columns swapped",
+    whole_sum="the whole matrix normalised to 1",
+    counts="counts, not normalised",
+    integer_division="shares rounded down by integer division",
+    empty_row="a class with no examples given a non-zero row",
+    nan_row="0 / 0 for a class with no examples (nan)",
+    shape="a matrix of the classes seen instead of n_classes",
 )
