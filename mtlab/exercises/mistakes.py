@@ -197,3 +197,46 @@ mistakes(
     nan_row="0 / 0 for a class with no examples (nan)",
     shape="a matrix of the classes seen instead of n_classes",
 )
+
+# -- notebook 04
+mistakes(
+    "scores",
+    all_pairs="every u against every v (a (B, B) table)",
+    batch_dim="a sum or cosine along the batch (dim=0)",
+    column="(B, 1) scores against (B,) targets",
+    one_number="one number for the whole batch",
+    rows_mixed="scores that depend on the other pairs of the batch",
+)
+mistakes(
+    "scaled_dot",
+    {"unscaled": 14},
+    unscaled="the dot product not divided by √d",
+    cosine="the cosine instead of the scaled dot product",
+    divided_by_d="divided by d instead of √d",
+    batch_size="divided by the square root of the batch size",
+    multiplied="multiplied by √d instead of divided",
+    hard_coded="a fixed number instead of √d read from the vectors",
+    wrong_scale="divided by another number than √d",
+)
+mistakes(
+    "cosine_score",
+    missing_5="cos without the factor 5",
+    not_normalised="a dot product that grows with the vectors' lengths",
+    one_length="divided by one vector's length only",
+    batch_norm="lengths of the whole batch instead of each pair's",
+    shifted="5 · (cos + 1) / 2 instead of 5 · cos",
+    abs="5 · |cos|",
+    scaled_dot="the scaled dot product instead of the cosine",
+    zero_vector="nan for a zero vector",
+)
+mistakes(
+    "regression_targets",
+    {"truncated": 3, "rounded": 3, "int": 3},
+    truncated="scores cut to whole numbers",
+    rounded="scores rounded to whole numbers",
+    int="integer targets",
+    scaled="scores divided by 5",
+    reordered="scores in another order than given",
+    column="a (B, 1) column of targets",
+    dtype="targets of another dtype than float32",
+)
