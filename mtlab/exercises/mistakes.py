@@ -240,3 +240,45 @@ mistakes(
     column="a (B, 1) column of targets",
     dtype="targets of another dtype than float32",
 )
+
+# -- notebook 05
+mistakes(
+    "step_with_grad_norms",
+    {"after_zero_grad": 6},
+    after_zero_grad="gradients read after zero_grad() cleared them",
+    before_backward="gradients read before backward() wrote them",
+    unused_crash="p.grad.norm() on a parameter that got no gradient (None)",
+    no_backward="loss.backward() never called",
+    no_step="optimizer.step() not called after backward()",
+    no_update="gradients computed but not stored (autograd.grad), so step() moves nothing",
+    names="a dict keyed by something else than the parameters' names",
+    unused_left_out="parameters without a gradient left out of the dict",
+    squared="the squared norm",
+    l1="the L1 norm (sum of absolute values)",
+    weight_norm="the norm of the weights instead of their gradient",
+    zero_for_unused="0 for a parameter that got no gradient, instead of None",
+    no_zero_grad="gradients left in .grad after the step",
+)
+mistakes(
+    "fixed_head",
+    unshifted="the logits unshifted",
+    batch_max="shifted by the largest logit of the whole batch",
+    column_max="shifted by each column's largest (dim=0)",
+    min="shifted by each row's smallest",
+    log_softmax="log_softmax instead of the shift by the largest",
+    softmax="probabilities instead of shifted logits",
+    no_keepdim="the row maxima without keepdim=True",
+    max_pair="max(dim=...) used without .values",
+)
+mistakes(
+    "unreached_parameters",
+    no_graph="a loss without grad_fn not handled",
+    none_node="a None entry of next_functions not skipped",
+    compare_by_value="parameters compared by value instead of identity",
+    backward="backward() run instead of walking the graph",
+    not_names="parameters returned instead of their names",
+    frozen="frozen parameters counted as unreached",
+    reached="the reached parameters instead of the unreached",
+    module_names="module names instead of parameter names",
+    stopped_early="a walk that stops before the end of the graph",
+)
