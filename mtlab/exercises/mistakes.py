@@ -282,3 +282,59 @@ mistakes(
     module_names="module names instead of parameter names",
     stopped_early="a walk that stops before the end of the graph",
 )
+
+# -- notebook 01
+mistakes(
+    "read_label",
+    {"score_as_int": 3, "truncated": 3},
+    int_of_float_text="int() on a label written '1.0'",
+    refuses_an_end="a valid label at an end of the range refused",
+    refuses_valid="a valid label refused",
+    not_converted="the label's text returned unconverted",
+    class_as_float="a class returned as a float",
+    score_as_int="an STS score returned as an int",
+    truncated="an STS score that lost its fraction",
+    numpy_float="a NumPy float instead of a Python float",
+    wrong_value="a label read as another value",
+    swallows_errors="a try/except that returns a default for a broken label",
+    accepts_nan="nan let through by the range test",
+    accepts_fraction="a fraction accepted as a class",
+    off_by_one="num_classes accepted as a class (off by one)",
+    accepts_out_of_range="an out-of-range label accepted",
+    wrong_exception="another exception than ValueError",
+)
+mistakes(
+    "collate",
+    {"one_string": 12, "singular_keys": 2, "int_scores": 3},
+    one_string="both sentences of a pair packed into one string",
+    tuples="a pair kept as (sentence1, sentence2) tuples",
+    singular_keys="a row's key ('sentence', 'label') where a batch has its plural",
+    labels_on_test="labels for test rows, which have none",
+    keys="other keys than a batch has",
+    one_kind_of_row="only one kind of row (sentences or pairs) handled",
+    wrong_list="a batch list that is not the rows' values in order",
+    labels_not_tensor="labels left a list instead of a tensor",
+    int_scores="STS scores as integers",
+    float64_scores="STS scores as float64",
+    float_classes="class labels as floats",
+    labels_wrong="labels that are not the rows' labels in order",
+)
+mistakes(
+    "padded_positions",
+    no_padding="no padding counted",
+    global_max="every sentence padded to the longest of all",
+    full_last_batch="the last, shorter batch counted as full",
+    pad_128="padding to 128",
+    max_per_batch="one longest length per batch, not times its sentences",
+    sorted="the lengths sorted before batching",
+    last_batch_dropped="the last, shorter batch left out",
+)
+mistakes(
+    "dataset_class",
+    {"unlabelled_for_labelled": 5},
+    instance="a dataset returned instead of its class",
+    name="a class name (string) returned instead of the class",
+    unlabelled_for_labelled="an unlabelled (test-set) class for a labelled split",
+    labelled_for_test="a labelled class for the test split",
+    pair_or_not="a pair class for a single-sentence task, or the other way round",
+)
