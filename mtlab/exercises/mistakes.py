@@ -338,3 +338,48 @@ mistakes(
     labelled_for_test="a labelled class for the test split",
     pair_or_not="a pair class for a single-sentence task, or the other way round",
 )
+
+# -- notebook 07
+mistakes(
+    "register_cfimdb",
+    {"misspelt_column": 2, "misspelt_name": 2},
+    refused="an entry register_task refuses",
+    nothing_registered="no task registered",
+    misspelt_name="the task's name misspelt",
+    other_name="another name than 'cfimdb'",
+    scores_not_classes="a score range for class labels",
+    missing_split="a split missing from files",
+    files_swapped="one split's file given for another",
+    no_such_file="a file name the data folder does not have",
+    swapped_columns="the text and label columns swapped",
+    pair_task="two text columns: a pair task",
+    misspelt_column="a column name misspelt",
+    no_such_column="a column the file does not have",
+    wrong_column="another column than the review's",
+    num_classes="another number of classes than the labels have",
+    prediction_column="another prediction column than the course reads",
+    label_names="label names in another order than the classes",
+    no_return="the entry not returned",
+    unreadable="an entry with which the files cannot be read",
+)
+mistakes(
+    "review_head",
+    hard_coded_classes="the number of classes fixed instead of read from the task table",
+    options="options that do not rebuild the head (hidden, n_classes, dropout)",
+)
+mistakes(
+    "save_predictions",
+    nothing_written="nothing written to the path given",
+    layout="a file in another layout than the course's",
+    pandas_csv="a pandas CSV instead of the course's layout",
+    column="another prediction column than the task's",
+    rows="another number of rows than predictions",
+    order="rows in another order, or other ids",
+    float_classes="classes written as floats",
+    values="values that are not the predictions given",
+    labels="the labels written instead of the predictions",
+    not_clipped="scores not clipped to the task's range",
+    rounded="scores rounded to whole numbers",
+    changed_input="the DataFrame it was given changed",
+    returned="not the table written returned",
+)
