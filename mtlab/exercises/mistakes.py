@@ -383,3 +383,96 @@ mistakes(
     changed_input="the DataFrame it was given changed",
     returned="not the table written returned",
 )
+
+# -- notebook 06
+mistakes(
+    "my_step",
+    {"cleared_before_step": 6},
+    backward_twice="backward() called twice on one loss",
+    no_backward="loss.backward() missing",
+    no_step="optimizer.step() missing",
+    step_before_backward="optimizer.step() before loss.backward()",
+    cleared_before_step="gradients cleared between backward() and step()",
+    accumulates="gradients left from the step before (no zero_grad)",
+    not_clipped="gradients not clipped to the clip given",
+    clip_hard_coded="clipped to 1.0 instead of the clip given",
+    no_schedule="scheduler.step() missing",
+    schedule_before_step="scheduler.step() before optimizer.step()",
+    schedule_count="scheduler.step() called more than once a step",
+    returns_tensor="the loss returned as a tensor, not a float",
+    loss_after_step="the loss after the update returned",
+)
+mistakes(
+    "log_means",
+    {"one_batch": 8, "too_rare": 8},
+    one_mean_for_all_tasks="one mean over all tasks instead of one per task",
+    columns="other columns than step, task, loss",
+    duplicate_rows="two rows for one step and task",
+    rows_for_idle_tasks="rows for tasks that did not train since the last row",
+    one_batch="one batch's loss instead of the mean since the last row",
+    too_rare="logging too rarely to see training move",
+    last_stretch="the steps after the last multiple of log_every never logged",
+    steps_from_0="steps counted from 0",
+    steps="rows at other steps than every log_every",
+    missing_task="no row for a task that trained since the last row",
+    mean_since_start="the mean since the start of training",
+    median="the median instead of the mean",
+)
+mistakes(
+    "round_robin",
+    none_entries="None entries from zip_longest",
+    blocks="each task's batches in one block",
+    skips_finished="a task that ran out loses its turn",
+    proportional="the proportional schedule instead of turns",
+    stops_at_smallest="a pass that stops when the smallest task runs out (zip)",
+    largest_turns="every task as many turns as the largest has batches",
+    off_by_one="one step too many or too few",
+    length="a pass of another length than all the batches",
+    sorted="the tasks in alphabetical order instead of the dict's",
+)
+mistakes(
+    "proportional",
+    round_robin="round robin's counts instead of every batch once",
+    counts="other counts than every batch once",
+    blocks="the tasks in blocks: no shuffle",
+    unseeded="a shuffle that ignores the seed (the global generator)",
+    seed_ignored="the same order for every seed",
+    global_generator="the global random generator reseeded or drawn from",
+)
+
+# -- notebook 09
+mistakes(
+    "cosent",
+    not_one_number="one loss per pair instead of one number",
+    reversed="the reversed order of the pairs",
+    missing_one="the 1 inside log(1 + Σ) missing",
+    ties_ranked="pairs with equal gold scores ranked too",
+    scale_missing="the scale left out",
+    scale_ignored="the scale argument ignored (20 written in)",
+    mean_inside="the mean of the exponentials instead of their sum",
+    per_pair="log(1 + e^x) per pair, summed, instead of one log",
+    uses_distances="a loss that depends on how far apart the gold scores are",
+    nothing_to_rank="a non-zero loss for a batch with nothing to rank",
+    overflow="exp(...).sum() that overflows instead of logsumexp",
+)
+mistakes(
+    "beyond_noise",
+    population_sd="the population sd (ddof=0)",
+    sd_not_se="a standard deviation where a standard error belongs",
+    one_error="once the standard error instead of twice",
+    errors_added="the two standard errors added instead of their squares",
+    no_square_root="the variance of the difference without its square root",
+    one_direction="only a gain counted, not a loss",
+    any_gap="any gap counted as beyond noise",
+)
+mistakes(
+    "paired_gaps",
+    one_number="the gap of the means instead of one gap per seed",
+    sign="baseline minus option",
+    sorted="the lists sorted before pairing",
+    abs="gaps without their signs",
+    relative="relative gaps",
+    ratio="ratios instead of differences",
+    wrong_exception="another exception than ValueError for lists of other lengths",
+    no_length_check="lists of other lengths not refused",
+)
