@@ -1,7 +1,8 @@
 """What the head exercises (2.3, 3.4, 5.2, 7.2) check alike, on top of `check_head`.
 
 A head class is the student's code through and through: building it, its forward, its loss.
-`build` makes one through the guard, `require_head` checks that it is an mtlab `Head` for
+`build` makes one through the guard, `require_written` says "not done yet" while its
+forward is still the stub, `require_head` checks that it is an mtlab `Head` for
 the right task, `head_checked` runs `check_head` and turns its first problem into the
 verdict's mistake (a forward still raising NotImplementedError is "not done yet").
 """
@@ -11,13 +12,23 @@ from __future__ import annotations
 import torch
 
 from mtlab.checks import HeadCheck, check_head
-from mtlab.exercises import NotDone, Wrong, student
+from mtlab.exercises import NotDone, StudentError, Wrong, student
 from mtlab.head import Head
 
 
 def build(head_class: type, *args, **kwargs):
     """The student's head, built through the guard (a stub in __init__: not done yet)."""
     return student(head_class, *args, **kwargs)
+
+
+def require_written(head, hidden: int, inputs: int = 1) -> None:
+    """NotDone while forward still raises the stub's NotImplementedError: before any verdict
+    on the rest, an unfinished head is "not done yet"."""
+    try:
+        with torch.no_grad(), torch.random.fork_rng():
+            student(head, *(torch.zeros(2, hidden) for _ in range(inputs)))
+    except StudentError:
+        pass  # a forward that fails: check_head says how
 
 
 def require_head(head, task: str) -> None:

@@ -7,7 +7,13 @@ from collections.abc import Callable
 import torch
 
 from mtlab.exercises import Wrong, check, student, yours_or_mtlab
-from mtlab.exercises.heads import build, eval_outputs, head_checked, require_head
+from mtlab.exercises.heads import (
+    build,
+    eval_outputs,
+    head_checked,
+    require_head,
+    require_written,
+)
 from mtlab.exercises.probes import (
     as_number,
     close,
@@ -194,6 +200,7 @@ def _is_sum_of_parts(head: torch.nn.Module, hidden: int) -> bool:
 def check_pair_head(head_class: type, hidden: int = 8) -> list[str]:
     """A paraphrase head: (u, v) -> (B, 2) logits, trainable, able to compare u with v."""
     head = build(head_class, hidden)
+    require_written(head, hidden, inputs=2)
     require_head(head, "quora")
     notes = head_checked(head, "quora", hidden)
     if _is_sum_of_parts(head, hidden):

@@ -16,6 +16,7 @@ from mtlab.exercises.heads import (
     head_checked,
     require_head,
     require_non_linear,
+    require_written,
 )
 from mtlab.exercises.probes import as_number, matches, tensor_answer
 from mtlab.heads import SentimentHead
@@ -356,6 +357,7 @@ def check_sentiment_head(head_class: type, hidden: int = 8) -> list[str]:
     """check_head, then: an mtlab Head for sst, not linear, its n_classes followed."""
     torch.manual_seed(0)  # the same first weights, whatever ran before (check_head does too)
     head = build(head_class, hidden)
+    require_written(head, hidden)
     require_head(head, "sst")
     notes = head_checked(head, "sst", hidden)
     with torch.random.fork_rng():  # the notebook's random numbers stay as check_head leaves them

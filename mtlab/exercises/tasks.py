@@ -13,7 +13,7 @@ from torch import nn
 from mtlab import tasks as table
 from mtlab.data import SAMPLE_DIR, load_dataset
 from mtlab.exercises import StudentError, Wrong, check, first_line, student, yours_or_mtlab
-from mtlab.exercises.heads import build, head_checked, require_head
+from mtlab.exercises.heads import build, head_checked, require_head, require_written
 from mtlab.exercises.predictions import (
     check_save_predictions,
     mtlab_save_predictions,
@@ -293,6 +293,7 @@ def check_review_head(head_class: type, hidden: int = 8) -> list[str]:
     with table.table_restored(), torch.random.fork_rng():  # the notebook's table and RNG kept
         mtlab_register_cfimdb()
         head = build(head_class, hidden)
+        require_written(head, hidden)
         require_head(head, "cfimdb")
         notes = head_checked(head, "cfimdb", hidden)
         _rebuilds(head_class, head, hidden)
