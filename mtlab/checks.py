@@ -199,8 +199,9 @@ def _output_ok(spec: Task, out, batch: int, detector, found: HeadCheck) -> bool:
             "head.output-shape",
             f"output shape {tuple(out.shape)}, expected {spec.describe_output()} with B = {batch}"
             + (
-                f": the last layer gives {out.shape[1]} numbers per example, the task has "
-                f"{spec.num_classes} classes (nn.Linear(..., {spec.num_classes}))"
+                f": the last layer gives {out.shape[1]} number{'s' * (out.shape[1] != 1)} per "
+                f"example, the task has {spec.num_classes} classes "
+                f"(nn.Linear(..., {spec.num_classes}))"
                 if per_row
                 else ""
             ),
