@@ -144,7 +144,9 @@ def test_every_id_in_the_registry_is_raised_somewhere():
 
 def test_ids_are_stable_names_and_the_seeds_numbers_are_the_seeds():
     assert all(re.fullmatch(r"[a-z_]+\.[a-z0-9]+(-[a-z0-9]+)*", key) for key in MISTAKES)
-    assert {m.seed for m in MISTAKES.values() if m.seed} <= set(SEED_MISTAKES)
+    assert {m.seed for m in MISTAKES.values() if m.seed is not None} <= set(SEED_MISTAKES)
+    for key in MISTAKES:  # every id reads as a verdict's first line
+        assert MISTAKES[key].name in str(Verdict("x", WRONG, [], key)) or MISTAKES[key].seed
     assert all(m.name and m.name == m.name.strip() for m in MISTAKES.values())
 
 
@@ -223,3 +225,92 @@ def test_every_check_says_not_done_yet_to_a_stub(check_function):
 def test_every_head_check_says_not_done_yet_to_a_stub_in_init_or_forward(check_function, head):
     verdict = check_function(head)
     assert verdict.status == NOT_DONE, str(verdict)
+
+
+# ------------------------------------------------------------------ odd answers: never a fault of the check
+
+FUNCTION_CHECKS = [
+    c
+    for c in ALL_CHECKS
+    if c.__name__
+    not in {"check_sentiment_head", "check_pair_head", "check_fixed_head", "check_review_head"}
+]
+
+
+def odd_answers():
+    """Answers of every odd kind a student's function may give back, whatever its inputs."""
+    return {
+        "None": lambda *a, **k: None,
+        "a string": lambda *a, **k: "42",
+        "a dict": lambda *a, **k: {"x": 1},
+        "an int": lambda *a, **k: 3,
+        "nan": lambda *a, **k: float("nan"),
+        "a nan tensor": lambda *a, **k: torch.full((3,), float("nan")),
+        "an empty tensor": lambda *a, **k: torch.zeros(0),
+        "a 3-d tensor": lambda *a, **k: torch.ones(2, 3, 4),
+        "a complex tensor": lambda *a, **k: torch.ones(3, dtype=torch.complex64),
+        "a generator": lambda *a, **k: (x for x in range(3)),
+        "a ValueError": lambda *a, **k: (_ for _ in ()).throw(ValueError("no")),
+        "a KeyError": lambda *a, **k: {}["missing"],
+        "an IndexError": lambda *a, **k: [][1],
+        "a ZeroDivisionError": lambda *a, **k: 1 / 0,
+        "the first argument": lambda *a, **k: a[0] if a else None,
+    }
+
+
+@pytest.mark.parametrize("check_function", FUNCTION_CHECKS, ids=lambda c: c.__name__)
+def test_no_odd_answer_makes_a_function_check_fail_on_its_own(check_function):
+    for what, answer in odd_answers().items():
+        verdict = check_function(answer)
+        assert verdict.status == WRONG, f"{what}: {verdict}"
+
+
+class OddHead(nn.Module):
+    """A head whose forward returns `make(inputs)`, for any number of inputs."""
+
+    make = staticmethod(lambda *inputs: None)
+
+    def __init__(self, hidden, *args, **kwargs):
+        super().__init__()
+        self.layer = nn.Linear(hidden, hidden)
+
+    def forward(self, *inputs):
+        return self.make(*(self.layer(x) for x in inputs))
+
+
+def odd_heads():
+    heads = {
+        "None": lambda *x: None,
+        "a tuple": lambda *x: tuple(x),
+        "a string": lambda *x: "logits",
+        "a nan tensor": lambda *x: x[0] * float("nan"),
+        "an int tensor": lambda *x: x[0].long(),
+        "a 3-d tensor": lambda *x: x[0][:, None, :],
+        "a scalar": lambda *x: x[0].sum(),
+        "a ValueError": lambda *x: (_ for _ in ()).throw(ValueError("no")),
+        "a RuntimeError": lambda *x: torch.ones(2) @ torch.ones(3),
+    }
+    return {
+        what: type(what, (OddHead,), {"make": staticmethod(make)}) for what, make in heads.items()
+    }
+
+
+class RaisesInInit(nn.Module):
+    def __init__(self, *args, **kwargs):
+        raise TypeError("__init__() got an unexpected keyword argument")
+
+
+@pytest.mark.parametrize(
+    "check_function",
+    [
+        sentiment.check_sentiment_head,
+        pairs.check_pair_head,
+        tracing.check_fixed_head,
+        tasks.check_review_head,
+    ],
+    ids=lambda c: c.__name__,
+)
+def test_no_odd_head_makes_a_head_check_fail_on_its_own(check_function):
+    for what, head in {**odd_heads(), "raises in __init__": RaisesInInit}.items():
+        verdict = check_function(head)
+        assert verdict.status == WRONG, f"{what}: {verdict}"

@@ -134,7 +134,7 @@ def _check_good(task: str, text: str, got) -> None:
             "number, fraction included",
             id="read_label.truncated",
         )
-    if not isinstance(got, float) or abs(got - want) > 1e-9:
+    if not isinstance(got, float) or not abs(got - want) <= 1e-9:  # NaN is not near
         kind = "" if isinstance(got, float) else f" (a {type(got).__name__})"
         raise Wrong(f"{where}{kind}, expected the float {want!r}", id="read_label.wrong-value")
 

@@ -9,6 +9,7 @@ from mtlab.exercises import StudentError, Wrong, check, student
 from mtlab.exercises.heads import build, head_checked
 from mtlab.exercises.probes import close
 from mtlab.graph_breaks import GraphBreakDetector
+from mtlab.heads import SentimentHead
 
 
 def shift_rows(logits: torch.Tensor) -> torch.Tensor:
@@ -82,6 +83,12 @@ def check_fixed_head(head_class: type, hidden: int = 8) -> list[str]:
     """Same values as the list-shifting head, a graph intact from the loss to the inputs."""
     torch.manual_seed(0)
     head = build(head_class, hidden).eval()  # no dropout: the values can be compared
+    if not isinstance(head, SentimentHead):
+        raise Wrong(
+            f"{type(head).__name__} is not a SentimentHead: keep `class FixedHead(SentimentHead)`, "
+            "whose layers (self.net) forward() starts from",
+            id="fixed_head.not-a-sentiment-head",
+        )
     u = torch.randn(4, hidden).requires_grad_()
     out, detector = _forward(head, u * 1)
     if not isinstance(out, torch.Tensor):

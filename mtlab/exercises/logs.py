@@ -161,14 +161,17 @@ def check_log_means(log_means: Callable) -> list[str]:
                     id="log_means.missing-task",
                 )
             since_start = [loss for t, loss in steps[:step] if t == task]
-            if abs(mine - value) > 1e-6 and abs(mine - sum(since_start) / len(since_start)) < 1e-6:
+            if (
+                not abs(mine - value) <= 1e-6
+                and abs(mine - sum(since_start) / len(since_start)) < 1e-6
+            ):
                 raise Wrong(
                     f"{setting} the {task!r} row at step {step} is the mean since the "
                     "start of training: it moves ever more slowly and hides late "
                     "changes. Average only the losses since the last row",
                     id="log_means.mean-since-start",
                 )
-            if abs(mine - value) > 1e-6:
+            if not abs(mine - value) <= 1e-6:
                 window = _window(steps, sorted({s for s, _ in want}), step, task)
                 median = len(window) > 2 and abs(mine - statistics.median(window)) < 1e-6
                 raise Wrong(

@@ -279,7 +279,7 @@ def check_my_step(my_step: Callable) -> list[str]:
                 f"it returned {out!r}, expected the loss as a float (loss.item())",
                 id="answer.wrong-type",
             )
-        if abs(out - loss) > 1e-4 * max(1.0, abs(loss)):
+        if not abs(out - loss) <= 1e-4 * max(1.0, abs(loss)):  # NaN is not near either
             with torch.no_grad():
                 after = model(task, batch, labels=batch["labels"]).item()
             later = abs(out - after) <= 1e-4 * max(1.0, abs(after))

@@ -187,7 +187,7 @@ def _scaling_problem(scaled_dot: Callable, outs, cases) -> Wrong:
             "scale is a fixed number. Read d from the vectors: pu.shape[-1]",
             id="scaled_dot.hard-coded",
         )
-    i = next(i for i, (r, d) in enumerate(zip(ratios, dims)) if abs(r - math.sqrt(d)) > 1e-4)
+    i = next((i for i, (r, d) in enumerate(zip(ratios, dims)) if abs(r - math.sqrt(d)) > 1e-4), 0)
     return Wrong(
         f"for d = {dims[i]} you divided by {ratios[i]:.2f}, expected √{dims[i]} = "
         f"{math.sqrt(dims[i]):.2f}",

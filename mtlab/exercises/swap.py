@@ -157,7 +157,7 @@ def check_swap_gap(swap_gap: Callable) -> list[str]:
             )
         answers.append(got)
     again = as_number(student(swap_gap, heads[2][1], u.clone(), v.clone()))
-    if again is None or abs(again - answers[2]) > 1e-6:
+    if again is None or not abs(again - answers[2]) <= 1e-6:  # NaN differs from itself
         raise Wrong(
             "two calls on the same head and vectors gave different gaps: a random shuffle "
             "(torch.randperm) or dropout left on. Shift v's rows by one, v.roll(1, dims=0), "
@@ -170,7 +170,7 @@ def check_swap_gap(swap_gap: Callable) -> list[str]:
     found = _fingerprint(answers, heads, u, v)
     if found is not None:
         raise Wrong(f"your gaps are {_shown(answers)}: {found[1]}", id=found[0])
-    i = next(i for i, (a, w) in enumerate(zip(answers, wants)) if abs(a - w) > 1e-4)
+    i = next(i for i, (a, w) in enumerate(zip(answers, wants)) if not abs(a - w) <= 1e-4)
     name, _, compares = heads[i]
     raise Wrong(
         f"for {name} expected a gap of {wants[i]:.4f}, got {answers[i]:.4f}"
