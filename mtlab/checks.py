@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn.modules.module import register_module_parameter_registration_hook
 
-from mtlab.exercises import NotDone, StudentError, student
+from mtlab.exercises import NotDone, StudentError, first_line, student
 from mtlab.exercises.mistakes import MISTAKES
 from mtlab.gradients import gradient_report
 from mtlab.graph_breaks import GraphBreakDetector
@@ -138,16 +138,16 @@ def _forward(head, spec: Task, inputs, found: HeadCheck):
         )
         return None, built, detector
     except StudentError as raised:
-        _forward_failed(spec, inputs, raised, found)
+        _forward_failed(inputs, raised, found)
         return None, built, detector
     finally:
         hook.remove()
     return out, built, detector
 
 
-def _forward_failed(spec: Task, inputs, raised: StudentError, found: HeadCheck) -> None:
+def _forward_failed(inputs, raised: StudentError, found: HeadCheck) -> None:
     batch, hidden = inputs[0].shape
-    text = str(raised.error)
+    text = first_line(raised.error)
     stacked = re.search(r"\((\d+)x(\d+) and", text)
     hint, id = "", "head.forward-failed"
     if "shape" in text or "size" in text.lower():
@@ -163,6 +163,12 @@ def _forward_failed(spec: Task, inputs, raised: StudentError, found: HeadCheck) 
                 f" (the input was one ({batch}, {hidden}) batch of sentence vectors: does the "
                 f"first layer take {hidden} inputs?)"
             )
+    if "dtype" in text and ("Double" in text or "Half" in text or "Float" in text):
+        id = "head.dtype-mismatch"
+        hint = (
+            " (the sentence vectors are float32: a layer made .double() or .half(), or a "
+            "NumPy float64 array in forward, does not fit them; leave the head in float32)"
+        )
     if isinstance(raised.error, NotImplementedError) and "forward" in text:
         id, hint = "head.no-forward", " (the method that runs the head must be named forward)"
     where = f" at {raised.where}" if raised.where else ""
@@ -328,7 +334,8 @@ def _gradients(head, leaves, built: list[str], found: HeadCheck) -> None:
             "head.inputs-cut",
             "the head's own layers train, but no gradient reaches the sentence vectors it was "
             "given: in finetune mode the encoder would never train. Something between the "
-            "input and the layers (.data, .detach(), a NumPy round trip) cut it off",
+            "input and the layers (.data, .detach(), a NumPy round trip) cut it off, or "
+            "forward() does not use its input at all",
         )
     if not missing and not zero and not cut:
         found.notes.append(

@@ -587,7 +587,7 @@ WRONG_HEADS = [
     row(DataInput, "head.inputs-cut", "finetune mode", "seed mistake 7"),
     row(NoParameters, "head.no-parameters", "seed mistake 4"),
     row(NotAHead, "head.not-a-head", "not an mtlab Head"),
-    row(Float64Weights, "head.forward-failed", "dtype", "test_exercises_sentiment.py line"),
+    row(Float64Weights, "head.dtype-mismatch", "float32", "test_exercises_sentiment.py line"),
     row(OwnSoftmaxLoss, "head.own-loss-differs", "cross-entropy"),
     row(SecondInput, "head.forward-failed", "TypeError"),
 ]

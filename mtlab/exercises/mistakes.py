@@ -59,6 +59,7 @@ head.linear                             -  a head with no non-linearity (two Lin
 head.ignores-n-classes                  -  a head that ignores the n_classes it is given
 head.not-written                        -  a method that still raises NotImplementedError
 head.no-forward                         -  a head without a forward() method
+head.dtype-mismatch                     -  layers of another dtype than the sentence vectors (float32)
 head.no-parameters                      4  a head with no trainable parameter
 head.forward-failed                     -  forward() raised an exception
 head.cat-batch                          1  a pair stacked along the batch (dim=0)
