@@ -104,6 +104,18 @@ def loop_over_rows(logits, labels):  # a Python loop that ends in a float
 
 WRONG_LOSSES = [
     row(
+        lambda x, y: F.cross_entropy(x, y, label_smoothing=0.1),
+        "sentiment_loss.label-smoothing",
+        "label smoothing",
+        name="label-smoothing",
+    ),
+    row(
+        lambda x, y: -(x.log_softmax(-1)[range(len(y)), y] / np.log(2)).mean(),
+        "sentiment_loss.log-base",
+        "base 2",
+        name="log2",
+    ),
+    row(
         lambda x, y: F.cross_entropy(x.softmax(-1), y),
         "sentiment_loss.softmax-twice",
         "softmax was applied",
@@ -250,6 +262,18 @@ def test_accuracy_stub_is_not_done():
 
 
 WRONG_ACCURACIES = [
+    row(
+        lambda x, y: (x.argmin(-1) == y).float().mean().item(),
+        "accuracy.argmin",
+        "argmax",
+        name="argmin",
+    ),
+    row(
+        lambda x, y: round(mtlab_accuracy(x, y), 2),
+        "answer.wrong-value",
+        "expected 0.375",
+        name="rounded",
+    ),
     row(
         lambda x, y: (x.argmax(0) == y).float().mean().item(),
         "accuracy.argmax-batch-dim",

@@ -352,6 +352,12 @@ def test_regression_targets_stub_is_not_done():
 
 WRONG_TARGETS = [
     row(
+        lambda labels: torch.tensor(labels).half().float(),
+        "regression_targets.precision",
+        "float16",
+        name="through-half",
+    ),
+    row(
         lambda labels: torch.tensor(labels, dtype=torch.long),
         "regression_targets.truncated",
         "3.8 -> 3",

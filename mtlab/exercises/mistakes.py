@@ -142,6 +142,8 @@ sentiment_loss.all-pairs                -  log_probs[:, labels]: every row's eve
 sentiment_loss.rows-by-label            -  log_probs[labels]: whole rows picked by label
 sentiment_loss.mse                      -  MSE instead of cross-entropy
 sentiment_loss.binary                   -  binary cross-entropy per class instead of softmax cross-entropy
+sentiment_loss.label-smoothing          -  label smoothing where plain cross-entropy is asked
+sentiment_loss.log-base                 -  the log in base 2 instead of the natural log
 sentiment_loss.float-labels             -  class labels made float
 sentiment_loss.per-example              -  one loss per example, not their mean
 sentiment_loss.overflow                 -  softmax then log: -inf on confident logits
@@ -151,6 +153,7 @@ accuracy.error-rate                     -  the error rate instead of the accurac
 accuracy.percentage                     -  a percentage instead of a share
 accuracy.integer-division               -  a share rounded down by integer division
 accuracy.keepdim                        -  argmax(keepdim=True) against (B,) labels: a (B, B) table
+accuracy.argmin                         -  argmin instead of argmax
 accuracy.flat-argmax                    -  argmax without dim (an index into the flattened table)
 accuracy.scores-not-classes             -  scores or probabilities compared with class numbers
 accuracy.mean-of-bools                  -  the mean of a bool tensor
@@ -213,6 +216,7 @@ regression_targets.scaled               -  scores divided by 5
 regression_targets.reordered            -  scores in another order than given
 regression_targets.column               -  a (B, 1) column of targets
 regression_targets.dtype                -  targets of another dtype than float32
+regression_targets.precision            -  scores that went through float16 and lost precision
 # -- notebook 05
 step_with_grad_norms.after-zero-grad    6  gradients read after zero_grad() cleared them
 step_with_grad_norms.before-backward    -  gradients read before backward() wrote them

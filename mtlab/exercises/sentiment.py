@@ -108,6 +108,18 @@ WRONG_LOSSES = [  # (id, what the answer computed, that loss on the same logits)
         lambda x, y: -x.log_softmax(-1)[y].mean(),
     ),
     (
+        "sentiment_loss.label-smoothing",
+        "that is cross-entropy with label smoothing: the exercise's loss is the plain one, "
+        "all the weight on the true class",
+        lambda x, y: F.cross_entropy(x, y, label_smoothing=0.1),
+    ),
+    (
+        "sentiment_loss.log-base",
+        "that is the cross-entropy in bits (log base 2): log_softmax, like torch.log, is the "
+        "natural log",
+        lambda x, y: F.cross_entropy(x, y) / math.log(2),
+    ),
+    (
         "sentiment_loss.mse",
         "that is MSE against one-hot labels, not cross-entropy",
         lambda x, y: F.mse_loss(x, _one_hot(x, y)),
@@ -236,8 +248,8 @@ def _accuracy_cases() -> list[tuple[torch.Tensor, torch.Tensor]]:
     the last batch has every row right, so that a share rounded down shows."""
     cases = [_logits(5, 5, seed=4), _logits(8, 5, seed=5), _logits(7, 3, seed=6)]
     cases = [(logits.detach(), labels) for logits, labels in cases]
-    logits, labels = cases[0]
-    labels[:3] = logits[:3].argmax(-1)  # some right, some wrong: neither 0 nor 1
+    for logits, labels in cases:
+        labels[:3] = logits[:3].argmax(-1)  # some right, some wrong: 3/5, 3/8, 3/7
     logits = _logits(6, 4, seed=7)[0].detach()
     logits[0, 1] = 10.0  # the largest of the whole table in row 0, as class 1
     return [*cases, (logits, logits.argmax(-1))]
@@ -279,6 +291,11 @@ WRONG_ACCURACIES = [  # (id, what it is, its value)
         "argmax(-1, keepdim=True) is a (B, 1) column: against (B,) labels == broadcasts to a "
         "(B, B) table of every prediction against every label. Drop keepdim",
         lambda x, y: _share(x.argmax(-1, keepdim=True) == y),
+    ),
+    (
+        "accuracy.argmin",
+        "argmin picks each row's smallest logit: the predicted class is the largest, argmax",
+        lambda x, y: _share(x.argmin(-1) == y),
     ),
     (
         "accuracy.flat-argmax",

@@ -42,7 +42,14 @@ def _wrong_values(out: torch.Tensor, labels: list[float]) -> None:
             "order given. Do not sort them",
             id="regression_targets.reordered",
         )
-    raise Wrong(f"expected {labels}, got {shown}", id="answer.wrong-value")
+    if close(got, want, rtol=1e-2, atol=1e-2):
+        raise Wrong(
+            f"the scores lost precision, {got.tolist()}: they went through float16 (or "
+            "bfloat16) on the way. Make them float32 directly: torch.tensor(labels, "
+            "dtype=torch.float32)",
+            id="regression_targets.precision",
+        )
+    raise Wrong(f"expected {labels}, got {got.tolist()}", id="answer.wrong-value")
 
 
 def _targets(regression_targets: Callable, labels: list[float]) -> torch.Tensor:
