@@ -216,7 +216,12 @@ def _output_ok(spec: Task, out, batch: int, detector, found: HeadCheck) -> bool:
         found.problem(
             "head.graph-cut",
             "output is cut from the graph (no grad_fn), nothing would train: "
-            + (detector.report() if detector.breaks else "no break seen inside forward()"),
+            + (
+                detector.report()
+                if detector.breaks
+                else "no break seen inside forward(), so an operation without a gradient ends "
+                "the graph (a comparison such as > 0, argmax, round)"
+            ),
         )
     if found.ok and not torch.isfinite(out).all():
         found.problem(
@@ -382,10 +387,28 @@ def _eval_behaviour(head, spec: Task, hidden: int, n_inputs: int, found: HeadChe
         )
         return
     _rows_on_their_own(head, x, first, found)
+    if found.ok:
+        _one_row(head, x, first, found)
     if found.ok and spec.is_classification:
-        _logits_free(first, found)
+        large = _eval_call(head, [100 * t for t in x], found, "large inputs (×100)")
+        if large is not None:
+            _logits_free(first, large, found)
     if found.ok:
         _large_inputs(head, spec, x, found)
+
+
+def _one_row(head, x, first: torch.Tensor, found: HeadCheck) -> None:
+    """A batch of one (a last, short batch) keeps its batch dimension."""
+    one = _eval_call(head, [t[:1] for t in x], found, "a batch of one row")
+    want = (1, *first.shape[1:])
+    if one is not None and (not isinstance(one, torch.Tensor) or tuple(one.shape) != want):
+        shape = tuple(one.shape) if isinstance(one, torch.Tensor) else type(one).__name__
+        found.problem(
+            "head.squeeze",
+            f"for a batch of one row the output is {shape}, not {want}: .squeeze() drops the "
+            "batch dimension too when the batch has one row (a last, short batch can). "
+            "Squeeze only the dimension you mean: .squeeze(-1), or none at all",
+        )
 
 
 def _large_inputs(head, spec: Task, x, found: HeadCheck) -> None:
@@ -412,9 +435,9 @@ def _large_inputs(head, spec: Task, x, found: HeadCheck) -> None:
         found.problem(
             "head.bounded-logits",
             "the logits never leave [-1, 1], not even with inputs ×100 and every weight ×10: "
-            "the head ends in a tanh (or a clamp). Softmax of logits within ±1 cannot give any "
-            "class much more than the others, so the loss cannot go down far. End in the last "
-            "Linear layer",
+            "the head ends in a tanh, a clamp, or a scale that keeps them tiny. Softmax of "
+            "logits within ±1 cannot give any class much more than the others, so the loss "
+            "cannot go down far. End in the last Linear layer",
         )
 
 
@@ -459,9 +482,9 @@ def _rows_on_their_own(head, x, first, found: HeadCheck) -> None:
     )
 
 
-def _logits_free(out: torch.Tensor, found: HeadCheck) -> None:
+def _logits_free(out: torch.Tensor, large: torch.Tensor, found: HeadCheck) -> None:
     """Logits that can never go negative: the head ends in what the loss already does."""
-    if out.min() < 0:
+    if out.min() < 0 or not isinstance(large, torch.Tensor) or not torch.isfinite(large).all():
         return
     rows = out if out.dim() == 2 else out[:, None]
     ones = torch.ones(len(rows), dtype=out.dtype)
@@ -471,7 +494,7 @@ def _logits_free(out: torch.Tensor, found: HeadCheck) -> None:
         id, cause = "head.softmax-at-end", "a softmax over dim=0 (the batch)"
     elif (out == 0).any():
         id, cause = "head.relu-at-end", "a ReLU (a class stuck at 0 gets no gradient there)"
-    elif out.max() <= 1:
+    elif large.max() <= 1:  # bounded even for large inputs
         id, cause = "head.sigmoid-at-end", "a sigmoid"
     else:
         id, cause = "head.never-negative", "something that cannot go negative (abs, exp, square)"

@@ -582,6 +582,21 @@ class OwnSoftmaxLoss(GoodHead):  # its own loss, with the softmax applied twice
         return F.cross_entropy(logits.softmax(-1), labels)
 
 
+class Squeezed(GoodHead):  # right for batches of 2 or more, (C,) for a batch of one
+    def forward(self, u):
+        return self.net(u).squeeze()
+
+
+class EndsInAbs(GoodHead):
+    def forward(self, u):
+        return self.net(u).abs()
+
+
+class Thresholded(GoodHead):  # 0/1 per class: a comparison has no gradient
+    def forward(self, u):
+        return (self.net(u) > 0).float()
+
+
 class SecondInput(GoodHead):  # a forward that wants two inputs
     def forward(self, u, v):
         return self.net(u + v)
@@ -614,6 +629,9 @@ WRONG_HEADS = [
     row(Float64Weights, "head.dtype-mismatch", "float32", "test_exercises_sentiment.py line"),
     row(OwnSoftmaxLoss, "head.own-loss-differs", "cross-entropy"),
     row(SecondInput, "head.forward-failed", "TypeError"),
+    row(Squeezed, "head.squeeze", ".squeeze(-1)"),
+    row(EndsInAbs, "head.never-negative", "abs"),
+    row(Thresholded, "head.graph-cut", "a comparison"),
 ]
 
 

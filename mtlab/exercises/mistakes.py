@@ -85,6 +85,7 @@ head.sigmoid-at-end                     -  a head that ends in a sigmoid
 head.relu-at-end                        -  a head that ends in a ReLU
 head.never-negative                     -  logits that can never go negative
 head.bounded-logits                     -  logits squashed into [-1, 1] (a tanh at the end)
+head.squeeze                            -  .squeeze() that drops the batch dimension of a one-row batch
 scores.all-pairs                        -  every u against every v (a (B, B) table)
 scores.batch-dim                        -  a sum or cosine along the batch (dim=0)
 scores.column                           -  (B, 1) scores against (B,) targets
