@@ -154,6 +154,12 @@ def key_error_instead(text, task):
 
 
 WRONG_LABELS = [
+    row(
+        lambda text, task: round(by_hand(text, task), 1),
+        "read_label.rounded",
+        "rounded",
+        name="round-1",
+    ),
     row(truncating, "read_label.score-as-int", "must stay a float", "seed mistake 3"),
     row(int_when_whole, "read_label.score-as-int", "must stay a float"),
     row(rounding, "read_label.score-as-int", "must stay a float"),

@@ -42,7 +42,7 @@ GOOD_LABELS = [
     ("sst", " 2 "),
     ("sts", "3.8"),
     ("sts", "5"),
-    ("sts", "0.4"),
+    ("sts", "2.75"),  # a score of two decimals, as STS has: rounding shows
 ]
 BAD_LABELS = [
     ("sst", "5"),
@@ -133,6 +133,12 @@ def _check_good(task: str, text: str, got) -> None:
             f"{where}, expected {want!r}: the fraction is lost. float(text) reads the whole "
             "number, fraction included",
             id="read_label.truncated",
+        )
+    if isinstance(got, float) and got != want and got in (round(want), round(want, 1)):
+        raise Wrong(
+            f"{where}, expected {want!r}: the score was rounded. Keep it as the file has it; "
+            "raters' averages such as 2.75 are what the head learns from",
+            id="read_label.rounded",
         )
     if not isinstance(got, float) or not abs(got - want) <= 1e-9:  # NaN is not near
         kind = "" if isinstance(got, float) else f" (a {type(got).__name__})"

@@ -99,6 +99,7 @@ read_label.not-converted                -  the label's text returned unconverted
 read_label.class-as-float               -  a class returned as a float
 read_label.score-as-int                 3  an STS score returned as an int
 read_label.truncated                    3  an STS score that lost its fraction
+read_label.rounded                      -  an STS score rounded
 read_label.numpy-float                  -  a NumPy float instead of a Python float
 read_label.wrong-value                  -  a label read as another value
 read_label.swallows-errors              -  a try/except that returns a default for a broken label
