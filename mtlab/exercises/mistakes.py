@@ -50,7 +50,7 @@ answer.not-a-tensor                     -  an answer that is not a tensor
 answer.wrong-type                       -  an answer of the wrong type
 answer.wrong-shape                      -  an answer of the wrong shape
 answer.dtype                            -  a float64 (or other) result from float32 inputs
-answer.wrong-value                      -  a wrong value the check has no name for
+answer.wrong-value                      -  not the value expected (no usual mistake recognised)
 graph.cut                               7  a result cut from the autograd graph (.detach(), .item(), NumPy, torch.tensor)
 graph.part-cut                          7  part of a result cut from the autograd graph
 head.not-a-head                         -  a head that is not an mtlab Head
