@@ -20,7 +20,9 @@ Beside the chain, for looking inside:
 
 - `mtlab.debugging`      gradient tracing, graph breaks, head checks, interference, plots, widgets
 - `mtlab.artifacts`      the course-data results committed under results/, for the notebooks
-- `mtlab.exercises`      the notebooks' exercise checks, one module per notebook topic
+- `mtlab.exercises`      the notebooks' exercise checks, one module per notebook topic; its
+                         guard and registry of mistakes (`exercises.mistakes`) import nothing
+                         else of mtlab, so that `debugging.checks` judges heads with them
 
 Evaluation sits above the model and below training because early stopping scores dev with it.
 The measurement tools (speed, peers, extension costs) are not part of the lab: `bench/`.

@@ -1,10 +1,12 @@
-"""Notebook 01's checks: the solution passes, a stub is "not done yet", wrong answers are named."""
+"""Notebook 01's checks: right answers pass in their several forms, a stub is "not done yet",
+and each wrong answer, written as a student would, is rejected with its mistake named."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+import mtlab
 from mtlab.batching import Batch, collate
 from mtlab.data.datasets import (
     SAMPLE_DIR,
@@ -14,7 +16,6 @@ from mtlab.data.datasets import (
     UnlabelledSentenceDataset,
     load_dataset,
 )
-from mtlab.exercises import DONE, NOT_DONE, WRONG
 from mtlab.exercises.data import (
     check_collate,
     check_dataset_class,
@@ -28,6 +29,7 @@ from mtlab.exercises.data import (
     use_padded_positions,
 )
 from mtlab.tasks import get_task
+from tests.verdicts import assert_done, assert_named, assert_not_done, row
 
 
 def stub(*_args, **_kwargs):
@@ -50,13 +52,25 @@ def by_hand(text, task):  # what the notebook's solution does
     return value
 
 
-@pytest.mark.parametrize("answer", [mtlab_read_label, by_hand])
-def test_read_label_solutions_pass(answer):
-    assert check_read_label(answer).status == DONE
+def with_int_check(text, task):  # int(value) == value instead of is_integer, ranges by hand
+    spec = get_task(task)
+    value = float(text.strip())
+    if spec.is_classification:
+        if int(value) != value or value not in range(spec.num_classes):
+            raise ValueError(text)
+        return int(value)
+    if value != value or not 0 <= value <= 5:
+        raise ValueError(text)
+    return value
+
+
+@pytest.mark.parametrize("answer", [mtlab_read_label, by_hand, with_int_check])
+def test_read_label_right_answers_pass(answer):
+    assert_done(check_read_label(answer))
 
 
 def test_read_label_stub_is_not_done():
-    assert check_read_label(stub).status == NOT_DONE
+    assert_not_done(check_read_label(stub))
 
 
 def truncating(text, task):
@@ -71,13 +85,6 @@ def int_when_whole(text, task):
 def rounding(text, task):
     value = by_hand(text, task)
     return round(value) if task == "sts" else value
-
-
-@pytest.mark.parametrize("answer", [truncating, int_when_whole, rounding])
-def test_read_label_integer_scores_are_mistake_3(answer):
-    verdict = check_read_label(answer)
-    assert verdict.status == WRONG and verdict.mistake == 3, str(verdict)
-    assert "must stay a float" in str(verdict)
 
 
 def no_range_check(text, task):
@@ -105,6 +112,33 @@ def class_by_int(text, task):  # int(float("0.5")) is 0: a half class becomes cl
     return by_hand(text, task)
 
 
+def off_by_one(text, task):
+    spec = get_task(task)
+    value = float(text)
+    if spec.is_classification:
+        if not (value.is_integer() and 0 <= value <= spec.num_classes):
+            raise ValueError(text)
+        return int(value)
+    return by_hand(text, task)
+
+
+def open_range(text, task):  # 0 < value < 5: the ends refused
+    spec = get_task(task)
+    if spec.is_classification:
+        return by_hand(text, task)
+    value = float(text)
+    if not 0 < value < 5:
+        raise ValueError(text)
+    return value
+
+
+def swallowing(text, task):
+    try:
+        return by_hand(text, task)
+    except ValueError:
+        return 0
+
+
 def assert_instead(text, task):
     spec = get_task(task)
     value = float(text)
@@ -112,22 +146,81 @@ def assert_instead(text, task):
     return by_hand(text, task)
 
 
-@pytest.mark.parametrize(
-    "answer, says",
-    [
-        (lambda text, task: int(text) if task != "sts" else float(text), "int('1.0') fails"),
-        (lambda text, task: float(text), "a float: a class must come back as the int"),
-        (no_range_check, "must raise ValueError, since a sst label is an integer from 0 to 4"),
-        (nan_slips_through, "every comparison with NaN is False"),
-        (class_by_int, "a class must be a whole number"),
-        (assert_instead, "raised AssertionError; raise ValueError"),
-        (lambda text, task: torch.tensor(by_hand(text, task)), "expected the int 1"),
-        (lambda text, task: str(by_hand(text, task)), "expected the int 1"),
-    ],
-)
-def test_read_label_wrong_answers_are_named(answer, says):
-    verdict = check_read_label(answer)
-    assert verdict.status == WRONG and says in str(verdict), str(verdict)
+def key_error_instead(text, task):
+    try:
+        return by_hand(text, task)
+    except ValueError:
+        raise KeyError(text) from None
+
+
+WRONG_LABELS = [
+    row(
+        lambda text, task: round(by_hand(text, task), 1),
+        "read_label.rounded",
+        "rounded",
+        name="round-1",
+    ),
+    row(truncating, "read_label.score-as-int", "must stay a float", "seed mistake 3"),
+    row(int_when_whole, "read_label.score-as-int", "must stay a float"),
+    row(rounding, "read_label.score-as-int", "must stay a float"),
+    row(
+        lambda text, task: int(text) if task != "sts" else float(text),
+        "read_label.int-of-float-text",
+        "int('1.0') fails",
+        name="int-of-text",
+    ),
+    row(
+        lambda text, task: float(text),
+        "read_label.class-as-float",
+        "a float: a class must come back as the int",
+        name="always-float",
+    ),
+    row(
+        no_range_check,
+        "read_label.off-by-one",
+        "must raise ValueError, since a sst label is an integer from 0 to 4",
+    ),
+    row(off_by_one, "read_label.off-by-one", "one past the last"),
+    row(nan_slips_through, "read_label.accepts-nan", "every comparison with NaN is False"),
+    row(class_by_int, "read_label.accepts-fraction", "a class must be a whole number"),
+    row(open_range, "read_label.refuses-an-end", "both ends included"),
+    row(swallowing, "read_label.swallows-errors", "try/except"),
+    row(assert_instead, "read_label.wrong-exception", "AssertionError", "raise ValueError"),
+    row(key_error_instead, "read_label.wrong-exception", "KeyError"),
+    row(
+        lambda text, task: torch.tensor(by_hand(text, task)),
+        "read_label.wrong-value",
+        "expected the int 1",
+        name="tensor",
+    ),
+    row(
+        lambda text, task: str(by_hand(text, task)),
+        "read_label.not-converted",
+        "convert it",
+        name="string",
+    ),
+    row(lambda text, task: text, "read_label.not-converted", "the text itself", name="text"),
+    row(
+        lambda text, task: (
+            np.float64(by_hand(text, task)) if task == "sts" else by_hand(text, task)
+        ),
+        "read_label.numpy-float",
+        "float64",
+        name="numpy-scores",
+    ),
+    row(
+        lambda text, task: by_hand(text.split(".")[0], task),
+        "read_label.truncated",
+        "the fraction is lost",
+        "seed mistake 3",
+        name="split-at-dot",
+    ),
+]
+
+
+@pytest.mark.parametrize("answer, mistake_id, words", WRONG_LABELS)
+def test_read_label_wrong_answers_are_named(answer, mistake_id, words):
+    assert_named(check_read_label(answer), mistake_id, words)
 
 
 # -- collate -----------------------------------------------------------------------------------
@@ -145,12 +238,34 @@ def plain_collate(examples):  # the notebook's solution
     return batch
 
 
-def test_collate_solutions_pass_and_stub_is_not_done():
-    assert check_collate(collate).status == DONE
-    verdict = check_collate(plain_collate)
-    assert verdict.status == DONE and "mtlab.Batch" in str(verdict)
+def by_keys(examples):  # every key of the first row, pluralised
+    plural = {
+        "id": "ids",
+        "sentence": "sentences",
+        "sentence1": "sentences1",
+        "sentence2": "sentences2",
+        "label": "labels",
+    }
+    batch = {plural[k]: [e[k] for e in examples] for k in examples[0]}
+    if "labels" in batch:
+        batch["labels"] = torch.tensor(batch["labels"])
+    return batch
+
+
+@pytest.mark.parametrize(
+    "answer", [collate, plain_collate, by_keys, lambda rows: Batch(plain_collate(rows))]
+)
+def test_collate_right_answers_pass(answer):
+    assert_done(check_collate(answer))
+
+
+def test_collate_tip_is_for_plain_dicts_only():
+    assert "mtlab.Batch" in str(check_collate(plain_collate))
     assert "tip" not in str(check_collate(lambda rows: Batch(plain_collate(rows))))
-    assert check_collate(stub).status == NOT_DONE
+
+
+def test_collate_stub_is_not_done():
+    assert_not_done(check_collate(stub))
 
 
 def renamed(old, new):
@@ -160,57 +275,27 @@ def renamed(old, new):
             batch[new] = batch.pop(old)
         return batch
 
+    answer.__name__ = f"{old}-as-{new}"
     return answer
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        renamed("labels", "label"),
-        renamed("sentences", "sentence"),
-        renamed("sentences1", "sentence1"),
-        renamed("ids", "id"),
-    ],  # fmt: skip
-)
-def test_collate_singular_keys_are_mistake_2(answer):
-    verdict = check_collate(answer)
-    assert verdict.status == WRONG and verdict.mistake == 2, str(verdict)
-
-
-def with_labels(make):
+def with_labels(make, name):
     def answer(examples):
         batch = plain_collate(examples)
         if "labels" in batch:
             batch["labels"] = make([e["label"] for e in examples])
         return batch
 
+    answer.__name__ = name
     return answer
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        with_labels(lambda x: torch.tensor(x, dtype=torch.long)),
-        with_labels(torch.LongTensor),
-        with_labels(lambda x: torch.tensor([int(v) for v in x])),
-    ],  # fmt: skip
-)
-def test_collate_integer_scores_are_mistake_3(answer):
-    verdict = check_collate(answer)
-    assert verdict.status == WRONG and verdict.mistake == 3 and "sts train" in str(verdict)
 
 
 def joined(examples):
     batch = plain_collate(examples)
     if "sentences1" in batch:
-        batch["sentences"] = [f"{a} [SEP] {b}" for a, b in
-                              zip(batch.pop("sentences1"), batch.pop("sentences2"))]  # fmt: skip
+        pairs = zip(batch.pop("sentences1"), batch.pop("sentences2"))
+        batch["sentences"] = [f"{a} [SEP] {b}" for a, b in pairs]
     return batch
-
-
-def test_collate_pair_in_one_string_is_mistake_12():
-    verdict = check_collate(joined)
-    assert verdict.status == WRONG and verdict.mistake == 12, str(verdict)
 
 
 def tuples(examples):
@@ -232,24 +317,92 @@ def always_reads_label(examples):
     return batch
 
 
-@pytest.mark.parametrize(
-    "answer, says",
-    [
-        (tuples, "(sentence1, sentence2) tuples"),
-        (with_labels(lambda x: torch.tensor(x, dtype=torch.float32)), "cross-entropy wants"),
-        (with_labels(lambda x: torch.from_numpy(np.array(x))), "float64"),
-        (with_labels(list), "'labels' is a list"),
-        (with_labels(lambda x: torch.tensor(x[::-1])), "expected [3, 0, 4]"),
-        (always_labels, "must have no 'labels' key"),
-        (always_reads_label, "on rows without labels"),
-        (lambda rows: list(plain_collate(rows).values()), "returned a list"),
-        (lambda rows: {**plain_collate(rows), "ids": "s1"}, "expected the list"),
-        (lambda rows: {**plain_collate(rows), "extra": 1}, "your batch has keys"),
-    ],
-)
-def test_collate_wrong_answers_are_named(answer, says):
-    verdict = check_collate(answer)
-    assert verdict.status == WRONG and says in str(verdict), str(verdict)
+def sentences_only(examples):  # pairs forgotten
+    return {
+        "ids": [e["id"] for e in examples],
+        "sentences": [e["sentence"] for e in examples],
+        **(
+            {"labels": torch.tensor([e["label"] for e in examples])}
+            if "label" in examples[0]
+            else {}
+        ),
+    }
+
+
+def no_ids(examples):
+    batch = plain_collate(examples)
+    del batch["ids"]
+    return batch
+
+
+WRONG_BATCHES = [
+    row(
+        renamed("labels", "label"),
+        "collate.singular-keys",
+        "'label' where a batch has 'labels'",
+        "seed mistake 2",
+    ),
+    row(renamed("sentences", "sentence"), "collate.singular-keys", "'sentence'"),
+    row(renamed("sentences1", "sentence1"), "collate.singular-keys", "'sentence1'"),
+    row(renamed("ids", "id"), "collate.singular-keys", "'id'"),
+    row(
+        with_labels(lambda x: torch.tensor(x, dtype=torch.long), "long"),
+        "collate.int-scores",
+        "sts train",
+        "seed mistake 3",
+    ),
+    row(with_labels(torch.LongTensor, "LongTensor"), "collate.int-scores", "integer targets"),
+    row(
+        with_labels(lambda x: torch.tensor([int(v) for v in x]), "int-each"),
+        "collate.int-scores",
+        "truncate",
+    ),
+    row(joined, "collate.one-string", "one string", "seed mistake 12"),
+    row(tuples, "collate.tuples", "(sentence1, sentence2) tuples"),
+    row(
+        with_labels(lambda x: torch.tensor(x, dtype=torch.float32), "float"),
+        "collate.float-classes",
+        "cross-entropy wants",
+    ),
+    row(
+        with_labels(lambda x: torch.from_numpy(np.array(x)), "numpy"),
+        "collate.float64-scores",
+        "float64",
+    ),
+    row(with_labels(list, "list"), "collate.labels-not-tensor", "'labels' is a list"),
+    row(
+        with_labels(lambda x: torch.tensor(x[::-1]), "reversed"),
+        "collate.labels-wrong",
+        "expected [3, 0, 4]",
+    ),
+    row(always_labels, "collate.labels-on-test", "must have no 'labels' key"),
+    row(always_reads_label, "collate.labels-on-test", "on rows without labels"),
+    row(sentences_only, "collate.one-kind-of-row", "'sentence1' and 'sentence2'"),
+    row(no_ids, "collate.keys", "['ids'] missing"),
+    row(
+        lambda rows: list(plain_collate(rows).values()),
+        "answer.wrong-type",
+        "returned a list",
+        name="list-of-values",
+    ),
+    row(
+        lambda rows: {**plain_collate(rows), "ids": "s1"},
+        "collate.wrong-list",
+        "expected the list",
+        name="ids-string",
+    ),
+    row(
+        lambda rows: {**plain_collate(rows), "extra": 1},
+        "collate.keys",
+        "your batch has keys",
+        name="extra-key",
+    ),
+]
+
+
+@pytest.mark.parametrize("answer, mistake_id, words", WRONG_BATCHES)
+def test_collate_wrong_answers_are_named(answer, mistake_id, words):
+    assert_named(check_collate(answer), mistake_id, words)
 
 
 def test_use_collate_falls_back_and_says_so(capsys):
@@ -269,9 +422,16 @@ def by_slices(lengths, batch_size=32):  # the notebook's solution
     return int(total)
 
 
-@pytest.mark.parametrize("answer", [mtlab_padded_positions, by_slices])
-def test_padded_positions_solutions_pass(answer):
-    assert check_padded_positions(answer).status == DONE
+def by_numpy(lengths, batch_size=32):
+    values = lengths.to_numpy()
+    return sum(
+        len(c) * c.max() for c in np.array_split(values, range(batch_size, len(values), batch_size))
+    )
+
+
+@pytest.mark.parametrize("answer", [mtlab_padded_positions, by_slices, by_numpy])
+def test_padded_positions_right_answers_pass(answer):
+    assert_done(check_padded_positions(answer))
 
 
 def test_padded_positions_matches_the_notebooks_formula():
@@ -280,32 +440,80 @@ def test_padded_positions_matches_the_notebooks_formula():
 
 
 def test_padded_positions_stub_is_not_done():
-    assert check_padded_positions(stub).status == NOT_DONE
+    assert_not_done(check_padded_positions(stub))
 
 
 def full_last_batch(lengths, batch_size=32):
-    return sum(batch_size * lengths.iloc[i : i + batch_size].max()
-               for i in range(0, len(lengths), batch_size))  # fmt: skip
+    starts = range(0, len(lengths), batch_size)
+    return sum(batch_size * lengths.iloc[i : i + batch_size].max() for i in starts)
 
 
-@pytest.mark.parametrize(
-    "answer, says",
-    [
-        (lambda lengths, batch_size=32: lengths.sum(), "no padding counted"),
-        (lambda lengths, batch_size=32: lengths.max() * len(lengths), "longest of the whole"),
-        (full_last_batch, "the last batch counted as full"),
-        (lambda lengths, batch_size=32: 128 * len(lengths), "padding to 128"),
-        (
-            lambda lengths, batch_size=32: lengths.groupby(lengths.index // batch_size).max().sum(),
-            "multiply by the number of sentences",
+def sorted_first(lengths, batch_size=32):
+    return by_slices(lengths.sort_values(ignore_index=True), batch_size)
+
+
+def full_batches_only(lengths, batch_size=32):
+    batches = len(lengths) // batch_size
+    return sum(
+        batch_size * lengths.iloc[i * batch_size : (i + 1) * batch_size].max()
+        for i in range(batches)
+    )
+
+
+WRONG_COUNTS = [
+    row(
+        lambda lengths, batch_size=32: lengths.sum(),
+        "padded_positions.no-padding",
+        "no padding counted",
+        name="sum",
+    ),
+    row(
+        lambda lengths, batch_size=32: lengths.max() * len(lengths),
+        "padded_positions.global-max",
+        "longest of the whole",
+        name="global-max",
+    ),
+    row(full_last_batch, "padded_positions.full-last-batch", "the last batch counted as full"),
+    row(
+        lambda lengths, batch_size=32: 128 * len(lengths),
+        "padded_positions.pad-128",
+        "padding to 128",
+        name="128",
+    ),
+    row(
+        lambda lengths, batch_size=32: lengths.groupby(lengths.index // batch_size).max().sum(),
+        "padded_positions.max-per-batch",
+        "multiply by the number of sentences",
+        name="max-sum",
+    ),
+    row(sorted_first, "padded_positions.sorted", "in the order given"),
+    row(full_batches_only, "padded_positions.last-batch-dropped", "left out"),
+    row(
+        lambda lengths, batch_size=32: str(by_slices(lengths, batch_size)),
+        "answer.wrong-type",
+        "expected a number",
+        name="string",
+    ),
+    row(
+        lambda lengths, batch_size=32: lengths.groupby(lengths.index // batch_size).transform(
+            "max"
         ),
-        (lambda lengths, batch_size=32: str(by_slices(lengths, batch_size)), "expected a number"),
-        (lambda lengths, batch_size=32: by_slices(lengths, batch_size) + 1, "expected 28"),
-    ],
-)
-def test_padded_positions_wrong_counts_are_named(answer, says):
-    verdict = check_padded_positions(answer)
-    assert verdict.status == WRONG and says in str(verdict), str(verdict)
+        "answer.wrong-type",
+        "expected a number",
+        name="series",
+    ),
+    row(
+        lambda lengths, batch_size=32: by_slices(lengths, batch_size) + 1,
+        "answer.wrong-value",
+        "expected 28",
+        name="plus-one",
+    ),
+]
+
+
+@pytest.mark.parametrize("answer, mistake_id, words", WRONG_COUNTS)
+def test_padded_positions_wrong_answers_are_named(answer, mistake_id, words):
+    assert_named(check_padded_positions(answer), mistake_id, words)
 
 
 def test_use_padded_positions_falls_back(capsys):
@@ -317,9 +525,30 @@ def test_use_padded_positions_falls_back(capsys):
 # -- dataset_class -----------------------------------------------------------------------------
 
 
-def test_dataset_class_solution_passes_and_stub_is_not_done():
-    assert check_dataset_class(mtlab_dataset_class).status == DONE
-    assert check_dataset_class(stub).status == NOT_DONE
+def by_table(task, split):  # the notebook's solution
+    pair = get_task(task).is_pair
+    if split == "test":
+        return mtlab.UnlabelledPairDataset if pair else mtlab.UnlabelledSentenceDataset
+    return mtlab.LabelledPairDataset if pair else mtlab.LabelledSentenceDataset
+
+
+def by_dict(task, split):
+    table = {
+        (False, True): LabelledSentenceDataset,
+        (False, False): UnlabelledSentenceDataset,
+        (True, True): LabelledPairDataset,
+        (True, False): UnlabelledPairDataset,
+    }
+    return table[get_task(task).is_pair, split in ("train", "dev")]
+
+
+@pytest.mark.parametrize("answer", [mtlab_dataset_class, by_table, by_dict])
+def test_dataset_class_right_answers_pass(answer):
+    assert_done(check_dataset_class(answer))
+
+
+def test_dataset_class_stub_is_not_done():
+    assert_not_done(check_dataset_class(stub))
 
 
 def test_mtlab_dataset_class_agrees_with_load_dataset():
@@ -332,43 +561,80 @@ def pair_by_name(task, split):
     return UnlabelledPairDataset if task != "sst" else UnlabelledSentenceDataset
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
+def quora_only(task, split):  # pairs by the task's name: STS forgotten
+    if split == "test":
+        return UnlabelledPairDataset if task == "quora" else UnlabelledSentenceDataset
+    return LabelledPairDataset if task == "quora" else LabelledSentenceDataset
+
+
+WRONG_CLASSES = [
+    row(
         lambda task, split: UnlabelledSentenceDataset,
-        pair_by_name,
+        "dataset_class.unlabelled-for-labelled",
+        "training stops",
+        "seed mistake 5",
+        name="always-unlabelled",
+    ),
+    row(pair_by_name, "dataset_class.unlabelled-for-labelled", "train and dev files are labelled"),
+    row(
         lambda task, split: (
             UnlabelledSentenceDataset if split != "test" else LabelledSentenceDataset
-        ),  # fmt: skip
-        lambda task, split: mtlab_dataset_class(task, "test" if split == "dev" else split),
-    ],
-)
-def test_dataset_class_unlabelled_for_training_is_mistake_5(answer):
-    verdict = check_dataset_class(answer)
-    assert verdict.status == WRONG and verdict.mistake == 5, str(verdict)
-
-
-@pytest.mark.parametrize(
-    "answer, says",
-    [
-        (lambda task, split: mtlab_dataset_class(task, "train"), "test files have no label"),
-        (
-            lambda task, split: LabelledPairDataset if split != "test" else UnlabelledPairDataset,
-            "sst is a single-sentence task",
         ),
-        (
-            lambda task, split: (
-                LabelledSentenceDataset if split != "test" else UnlabelledSentenceDataset
-            ),
-            "sts is a pair task",
-        ),  # fmt: skip
-        (lambda task, split: mtlab_dataset_class(task, split).__name__, "expected one of mtlab"),
-        (lambda task, split: load_dataset(task, split, SAMPLE_DIR), "return the class itself"),
-    ],
-)
-def test_dataset_class_wrong_answers_are_named(answer, says):
-    verdict = check_dataset_class(answer)
-    assert verdict.status == WRONG and says in str(verdict) and verdict.mistake is None
+        "dataset_class.unlabelled-for-labelled",
+        "seed mistake 5",
+        name="inverted",
+    ),
+    row(
+        lambda task, split: mtlab_dataset_class(task, "test" if split == "dev" else split),
+        "dataset_class.unlabelled-for-labelled",
+        "dev",
+        name="dev-unlabelled",
+    ),
+    row(
+        lambda task, split: mtlab_dataset_class(task, "train"),
+        "dataset_class.labelled-for-test",
+        "test files have no label",
+        name="always-labelled",
+    ),
+    row(
+        lambda task, split: LabelledPairDataset if split != "test" else UnlabelledPairDataset,
+        "dataset_class.pair-or-not",
+        "sst is a single-sentence task",
+        name="always-pairs",
+    ),
+    row(
+        lambda task, split: (
+            LabelledSentenceDataset if split != "test" else UnlabelledSentenceDataset
+        ),
+        "dataset_class.pair-or-not",
+        "sts is a pair task",
+        name="never-pairs",
+    ),
+    row(quora_only, "dataset_class.pair-or-not", "is_pair"),
+    row(
+        lambda task, split: mtlab_dataset_class(task, split).__name__,
+        "dataset_class.name",
+        "return the class itself",
+        name="class-name",
+    ),
+    row(
+        lambda task, split: load_dataset(task, split, SAMPLE_DIR),
+        "dataset_class.instance",
+        "return the class itself",
+        name="dataset",
+    ),
+    row(
+        lambda task, split: mtlab.data.TaskDataset,
+        "answer.wrong-type",
+        "expected one of mtlab",
+        name="base-class",
+    ),
+]
+
+
+@pytest.mark.parametrize("answer, mistake_id, words", WRONG_CLASSES)
+def test_dataset_class_wrong_answers_are_named(answer, mistake_id, words):
+    assert_named(check_dataset_class(answer), mistake_id, words)
 
 
 def test_use_dataset_class_falls_back(capsys):

@@ -5,80 +5,189 @@ the solution sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION``, and t
 version, made by `make student`, has ``raise NotImplementedError()`` there) and a check
 cell. A check returns a `Verdict`:
 
-- "not done yet" while the stub still raises NotImplementedError;
-- "wrong", with what is wrong and, when the answer repeats one of the seed project's
-  mistakes, its number, its name and where the lab shows it;
-- "done" only when every test the check makes passes. A check never passes a stub.
+- "not done yet" while the stub still raises NotImplementedError, wherever the student's
+  code runs into it (a function, or a method of a class the student writes);
+- "wrong", with what is wrong: the symptom, the likely cause, what to do. A named mistake
+  carries an id from `mtlab.exercises.mistakes.MISTAKES` (and, when it is one of the seed
+  project's mistakes, its number, its name and where the lab shows it);
+- "done" only when every test the check makes passes. A check never passes a stub;
+- "check error" when the check's own code failed: that is the check's fault, never the
+  student's, and the verdict says so.
 
-`yours_or_mtlab` lets the cells after an unfilled stub run on mtlab's own version, and says so.
-The checks for each notebook live in the module named after its topic (`mtlab.exercises.pairs`
-for notebook 03, ...).
+A check calls the student's code only through `student(...)`, the guard that tells the two
+apart: an exception there is the student's (named with the line of their code it came from),
+an exception anywhere else is the check's. `yours_or_mtlab` lets the cells after an unfilled
+stub run on mtlab's own version, and says so. The checks for each notebook live in the module
+named after its topic (`mtlab.exercises.pairs` for notebook 03, ...).
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import sysconfig
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-# The seed project's mistakes (../shared/seed/README.md): number -> (name, where the lab shows it).
-MISTAKES: dict[int, tuple[str, str]] = {
-    1: ("torch.cat along the wrong dimension", "notebook 03, 'Mistake 1'"),
-    2: ("a misspelled dictionary key", "notebook 01, 'Mistake 2'"),
-    3: ("MSE with integer (or truncated) targets", "notebook 04, 'Mistake 3'"),
-    4: ("a branch with nothing to train", "notebook 05, 'Mistake 4'"),
-    5: ("the test-set dataset class used for training", "notebook 01, 'Mistake 5'"),
-    6: ("gradients read after zero_grad() cleared them", "notebook 05, 'Mistake 6'"),
-    7: ("a detach / .item() / NumPy round trip that cuts the graph", "notebook 05, 'Mistake 7'"),
-    8: ("logging too rarely to see training move", "notebook 06, 'Mistake 8'"),
-    9: ("not tracing back from the symptom, level by level", "notebook 05, 'Mistake 9'"),
-    10: ("a pair score that is a score of u plus a score of v", "notebook 03, 'Mistake 10'"),
-    11: ("BERT's dropout reused in the heads", "notebook 03, 'Mistake 11'"),
-    12: ("both sentences packed into one sequence", "notebook 03, 'Mistake 12'"),
-    13: ("judging heads on a tiny debug subset", "notebook 03, 'Mistake 13'"),
-    14: ("an unscaled dot product that saturates the loss", "notebook 04, 'Mistake 14'"),
-}
+from mtlab.exercises.mistakes import MISTAKES, SEED_MISTAKES
 
-DONE, NOT_DONE, WRONG = "done", "not done yet", "wrong"
+DONE, NOT_DONE, WRONG, CHECK_ERROR = "done", "not done yet", "wrong", "check error"
+
+# MTLAB_CHECK_FAULTS=raise: a check's own failure raises instead of becoming a verdict (debugging).
+RAISE_FAULTS_ENV = "MTLAB_CHECK_FAULTS"
 
 
 @dataclass
 class Verdict:
-    """What a check found; shown as a few lines of plain words in the notebook."""
+    """What a check found; shown as a few lines of plain words in the notebook.
+
+    `mistake_id` names the mistake (a key of MISTAKES) when the check recognised it;
+    `mistake` is its seed number, when it is one of the seed project's 14.
+    """
 
     exercise: str
-    status: str  # DONE, NOT_DONE or WRONG
+    status: str  # DONE, NOT_DONE, WRONG or CHECK_ERROR
     lines: list[str] = field(default_factory=list)
-    mistake: int | None = None  # the seed's mistake this answer repeats, if any
+    mistake_id: str | None = None
+    error: BaseException | None = None  # CHECK_ERROR: the check's own exception
 
     @property
     def ok(self) -> bool:
         return self.status == DONE
 
+    @property
+    def mistake(self) -> int | None:
+        """The seed's number for this mistake, if it is one of the seed's."""
+        return MISTAKES[self.mistake_id].seed if self.mistake_id else None
+
     def __str__(self) -> str:
-        mark = {DONE: "✓", NOT_DONE: "…", WRONG: "✗"}[self.status]
+        mark = {DONE: "✓", NOT_DONE: "…", WRONG: "✗", CHECK_ERROR: "⚠"}[self.status]
         head = f"{mark} {self.exercise}: {self.status}"
         if self.mistake is not None:
-            name, where = MISTAKES[self.mistake]
+            name, where = SEED_MISTAKES[self.mistake]
             head += f" (seed mistake {self.mistake}: {name}; see {where})"
+        elif self.mistake_id is not None:
+            head += f" ({MISTAKES[self.mistake_id].name})"
         return "\n".join([head, *(f"  {line}" for line in self.lines)])
 
     __repr__ = __str__
 
 
 class Wrong(Exception):
-    """Raised inside a check: the answer is wrong; the message says why."""
+    """Raised inside a check: the answer is wrong; the message says why, `id` names it."""
 
-    def __init__(self, message: str, mistake: int | None = None) -> None:
+    def __init__(self, message: str, id: str | None = None) -> None:
+        if id is not None and id not in MISTAKES:
+            raise KeyError(f"mistake id {id!r} is not in mtlab.exercises.mistakes.MISTAKES")
         super().__init__(message)
-        self.mistake = mistake
+        self.id = id
+
+
+class NotDone(Exception):
+    """The student's code still raises the stub's NotImplementedError."""
+
+
+class StudentError(Exception):
+    """The student's code raised `error`; `where` is the line of their code it came from."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(f"{type(error).__name__}: {first_line(error)}")
+        self.error = error
+        self.where = student_line(error)
+
+    def describe(self) -> str:
+        """'TypeError: ... (at cell line 3: `...`)', for a verdict."""
+        return f"{self} (at {self.where})" if self.where else str(self)
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
+
+
+_LIBRARY = tuple(
+    str(Path(p).resolve())
+    for p in {
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+        str(Path(__file__).resolve().parents[1]),  # mtlab itself
+    }
+)
+
+
+def _is_library(filename: str) -> bool:
+    if filename.startswith("<") and "ipython-input" not in filename:
+        return True  # <frozen ...>, <string>
+    resolved = filename if filename.startswith("<") else str(Path(filename).resolve())
+    return any(resolved.startswith(root) for root in _LIBRARY) and "ipykernel_" not in resolved
+
+
+def student_line(error: BaseException) -> str:
+    """The innermost line of the traceback that is the student's code: 'cell line 3: `...`'."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if _is_library(frame.filename):
+            continue
+        place = "cell" if "ipykernel" in frame.filename else Path(frame.filename).name
+        code = (frame.line or "").strip()
+        return f"{place} line {frame.lineno}" + (f": `{code}`" if code else "")
+    return ""
+
+
+def _raised_by_stub(error: NotImplementedError) -> bool:
+    """A stub's `raise NotImplementedError()`: raised in the student's code, not in torch's."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return not frames or not _is_library(frames[-1].filename)
+
+
+def student(function: Callable, *args, **kwargs):
+    """Run the student's code: a stub becomes NotDone, any other exception StudentError.
+
+    Everything a check runs of the student's (their function, their class, its methods)
+    goes through here, so that an exception outside it is known to be the check's own.
+    """
+    try:
+        return function(*args, **kwargs)
+    except (NotDone, StudentError, Wrong):
+        raise
+    except NotImplementedError as error:
+        if _raised_by_stub(error):
+            raise NotDone() from error
+        raise StudentError(error) from error
+    except Exception as error:
+        raise StudentError(error) from error
+
+
+NOT_DONE_LINE = (
+    "fill in the cell above (replace the `raise NotImplementedError()`), then run this check again"
+)
+
+
+def _check_fault(exercise: str, error: Exception) -> Verdict:
+    if os.environ.get(RAISE_FAULTS_ENV) == "raise":
+        raise error
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" in {Path(frames[-1].filename).name} line {frames[-1].lineno}" if frames else ""
+    return Verdict(
+        exercise,
+        CHECK_ERROR,
+        [
+            f"the check itself failed ({type(error).__name__}{where}: {first_line(error)}).",
+            "This is a fault of the check, not of your answer, which may well be right:",
+            "please report it, with this message, to whoever runs the course.",
+        ],
+        error=error,
+    )
 
 
 def check(exercise: str) -> Callable:
     """Make a function that raises Wrong (or returns notes) into a check that returns a Verdict.
 
-    A stub's NotImplementedError becomes "not done yet"; any other exception the student's
-    code raises becomes "wrong" with its type and message, never a traceback.
+    The function calls the student's code through `student(...)`. Its NotDone becomes "not
+    done yet", a StudentError "wrong" with the exception and the student's line, Wrong
+    "wrong" with its message and id; any other exception is the check's own fault.
     """
 
     def decorate(run: Callable[..., list[str] | None]) -> Callable[..., Verdict]:
@@ -86,27 +195,15 @@ def check(exercise: str) -> Callable:
         def checked(*args, **kwargs) -> Verdict:
             try:
                 notes = run(*args, **kwargs) or []
-            except NotImplementedError:
-                return Verdict(
-                    exercise,
-                    NOT_DONE,
-                    [
-                        "fill in the cell above (replace the "
-                        "`raise NotImplementedError()`), then run this "
-                        "check again"
-                    ],
-                )
+            except NotDone:
+                return Verdict(exercise, NOT_DONE, [NOT_DONE_LINE])
             except Wrong as wrong:
-                return Verdict(exercise, WRONG, str(wrong).splitlines(), wrong.mistake)
-            except Exception as error:  # the student's code failed: say how, in one line
-                return Verdict(
-                    exercise,
-                    WRONG,
-                    [
-                        f"your code raised {type(error).__name__}: "
-                        f"{str(error).splitlines()[0] if str(error) else ''}"
-                    ],
-                )
+                return Verdict(exercise, WRONG, str(wrong).splitlines(), wrong.id)
+            except StudentError as raised:
+                line = f"your code raised {raised.describe()}"
+                return Verdict(exercise, WRONG, [line], "code.raised")
+            except Exception as error:  # the check's own code failed: its fault, said so
+                return _check_fault(exercise, error)
             return Verdict(exercise, DONE, notes)
 
         return checked
@@ -117,8 +214,8 @@ def check(exercise: str) -> Callable:
 def is_stub(probe: Callable[[], object]) -> bool:
     """Whether running `probe` (a call of the student's code) still hits the stub."""
     try:
-        probe()
-    except NotImplementedError:
+        student(probe)
+    except NotDone:
         return True
     except Exception:  # a wrong answer is the check's business, not this function's
         return False
@@ -136,3 +233,20 @@ def yours_or_mtlab(name: str, yours, mtlab_version, probe: Callable[[object], ob
         return mtlab_version
     print(f"the cells below use your {name}.")
     return yours
+
+
+__all__ = [
+    "CHECK_ERROR",
+    "DONE",
+    "MISTAKES",
+    "NOT_DONE",
+    "SEED_MISTAKES",
+    "WRONG",
+    "NotDone",
+    "StudentError",
+    "Verdict",
+    "Wrong",
+    "check",
+    "student",
+    "yours_or_mtlab",
+]

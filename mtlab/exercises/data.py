@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
+import math
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import pandas as pd
 import torch
 
-from mtlab.batching import Batch, collate
 from mtlab.data.datasets import (
     LabelledPairDataset,
     LabelledSentenceDataset,
@@ -17,8 +16,22 @@ from mtlab.data.datasets import (
     UnlabelledPairDataset,
     UnlabelledSentenceDataset,
 )
-from mtlab.exercises import Wrong, check, yours_or_mtlab
+from mtlab.exercises import StudentError, Wrong, check, student, yours_or_mtlab
+from mtlab.exercises.collate import check_collate, use_collate
 from mtlab.tasks import get_task
+
+__all__ = [  # exercise 1.2, collate, lives in mtlab.exercises.collate
+    "check_collate",
+    "check_dataset_class",
+    "check_padded_positions",
+    "check_read_label",
+    "mtlab_dataset_class",
+    "mtlab_padded_positions",
+    "mtlab_read_label",
+    "use_collate",
+    "use_dataset_class",
+    "use_padded_positions",
+]
 
 # -- Exercise 1.1: a label from its text -------------------------------------------------------
 
@@ -29,7 +42,7 @@ GOOD_LABELS = [
     ("sst", " 2 "),
     ("sts", "3.8"),
     ("sts", "5"),
-    ("sts", "0.4"),
+    ("sts", "2.75"),  # a score of two decimals, as STS has: rounding shows
 ]
 BAD_LABELS = [
     ("sst", "5"),
@@ -42,12 +55,7 @@ BAD_LABELS = [
     ("sst", ""),
     ("quora", "yes"),
 ]
-
-REFUSE_HINTS = {
-    "nan": " (every comparison with NaN is False, so `value < low or value > high` lets it "
-    "through: test `low <= value <= high`)",
-    "0.5": " (0.5 is between two classes: a class must be a whole number)",
-}
+ENDS = {("quora", "0.0"), ("sst", "4"), ("sts", "5")}  # valid labels at an end of the range
 
 
 def mtlab_read_label(text: str, task: str) -> int | float:
@@ -61,194 +69,142 @@ def mtlab_read_label(text: str, task: str) -> int | float:
 
 
 def _call(function: Callable, *args):
-    """Run the student's code; a stub's NotImplementedError goes on to the check decorator."""
+    """Run the student's code: (its value, None), or (None, the StudentError it raised)."""
     try:
-        return function(*args), None
-    except NotImplementedError:
-        raise
-    except Exception as error:
-        return None, error
+        return student(function, *args), None
+    except StudentError as raised:
+        return None, raised
+
+
+def _refused_valid(task: str, text: str, raised: StudentError, want) -> Wrong:
+    where = f"read_label({text!r}, {task!r}) raised {raised.describe()}"
+    if task == "quora" and "int()" in str(raised.error):
+        return Wrong(
+            f"{where}, but it is a valid label ({want!r}). Quora writes 1.0 and 0.0: "
+            "int('1.0') fails, float() reads it",
+            id="read_label.int-of-float-text",
+        )
+    if (task, text) in ENDS:
+        return Wrong(
+            f"{where}, but it is a valid label ({want!r}), at an end of the range: "
+            f"{get_task(task).describe_labels()}, both ends included (classes run from 0 "
+            "to num_classes - 1, scores up to and including the top score)",
+            id="read_label.refuses-an-end",
+        )
+    return Wrong(f"{where}, but it is a valid label ({want!r})", id="read_label.refuses-valid")
+
+
+def _check_good(task: str, text: str, got) -> None:
+    want = mtlab_read_label(text, task)
+    where = f"read_label({text!r}, {task!r}) returned {got!r}"
+    if isinstance(got, str):
+        raise Wrong(
+            f"{where}, the text itself: convert it, float(text) (then int for a class)",
+            id="read_label.not-converted",
+        )
+    if get_task(task).is_classification:
+        if isinstance(got, float) and got == want:
+            raise Wrong(
+                f"{where}, a float: a class must come back as the int {want}. Float "
+                "class labels make a float batch, and cross-entropy wants torch.long "
+                "class indices",
+                id="read_label.class-as-float",
+            )
+        if not isinstance(got, numbers.Integral) or isinstance(got, bool) or got != want:
+            kind = "" if isinstance(got, int) else f" (a {type(got).__name__})"
+            raise Wrong(f"{where}{kind}, expected the int {want}", id="read_label.wrong-value")
+        return
+    if isinstance(got, numbers.Integral) and not isinstance(got, bool):
+        raise Wrong(
+            f"{where}, an int: an STS score must stay a float ({want!r}). An int "
+            "loses the fraction (3.8 becomes 3 or 4), and collate gives the whole "
+            "batch torch.long labels when its first label is an int",
+            id="read_label.score-as-int",
+        )
+    if isinstance(got, numbers.Real) and type(got) is not float and abs(got - want) < 1e-6:
+        raise Wrong(
+            f"{where}, a {type(got).__name__}: torch.tensor of a list of them keeps that dtype "
+            "(float64 from NumPy), not the float32 of the heads' scores. Return a Python "
+            "float: float(text)",
+            id="read_label.numpy-float",
+        )
+    if isinstance(got, float) and got == math.trunc(want) != want:
+        raise Wrong(
+            f"{where}, expected {want!r}: the fraction is lost. float(text) reads the whole "
+            "number, fraction included",
+            id="read_label.truncated",
+        )
+    if isinstance(got, float) and got != want and got in (round(want), round(want, 1)):
+        raise Wrong(
+            f"{where}, expected {want!r}: the score was rounded. Keep it as the file has it; "
+            "raters' averages such as 2.75 are what the head learns from",
+            id="read_label.rounded",
+        )
+    if not isinstance(got, float) or not abs(got - want) <= 1e-9:  # NaN is not near
+        kind = "" if isinstance(got, float) else f" (a {type(got).__name__})"
+        raise Wrong(f"{where}{kind}, expected the float {want!r}", id="read_label.wrong-value")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _accepted_bad(task: str, text: str, got) -> Wrong:
+    spec, where = get_task(task), f"read_label({text!r}, {task!r}) returned {got!r}"
+    must = f"it must raise ValueError, since a {task} label is {spec.describe_labels()}"
+    if not _is_number(text):
+        return Wrong(
+            f"{where}: {must}. '{text}' is not a number at all: a try/except that returns a "
+            "default hides a broken row; let the ValueError out",
+            id="read_label.swallows-errors",
+        )
+    value = float(text)
+    if math.isnan(value):
+        return Wrong(
+            f"{where}: {must} (every comparison with NaN is False, so `value < low or value > "
+            "high` lets it through: test `low <= value <= high`)",
+            id="read_label.accepts-nan",
+        )
+    if spec.is_classification and not value.is_integer():
+        return Wrong(
+            f"{where}: {must} ({text} is between two classes: a class must be a whole "
+            "number; int() would round it down to a class)",
+            id="read_label.accepts-fraction",
+        )
+    if spec.is_classification and value == spec.num_classes:
+        return Wrong(
+            f"{where}: {must}. {spec.num_classes} classes are 0 to {spec.num_classes - 1}: "
+            f"{text.strip()} is one past the last (test value < num_classes)",
+            id="read_label.off-by-one",
+        )
+    return Wrong(f"{where}: {must}", id="read_label.accepts-out-of-range")
 
 
 @check("read_label")
 def check_read_label(read_label: Callable) -> list[str]:
     """Valid labels come back as the right type and value; every invalid one raises ValueError."""
     for task, text in GOOD_LABELS:
-        want = mtlab_read_label(text, task)
-        got, error = _call(read_label, text, task)
-        if error is not None:
-            hint = " Quora writes 1.0 and 0.0: int('1.0') fails, float() reads it" * (
-                task == "quora"
-            )
+        got, raised = _call(read_label, text, task)
+        if raised is not None:
+            raise _refused_valid(task, text, raised, mtlab_read_label(text, task))
+        _check_good(task, text, got)
+    results = [(task, text, *_call(read_label, text, task)) for task, text in BAD_LABELS]
+    accepted = [(task, text, got) for task, text, got, raised in results if raised is None]
+    not_numbers = [a for a in accepted if not _is_number(a[1])]
+    if accepted:  # one that is not even a number says that errors are swallowed
+        raise _accepted_bad(*(not_numbers or accepted)[0])
+    for task, text, _, raised in results:
+        if not isinstance(raised.error, ValueError):
             raise Wrong(
-                f"read_label({text!r}, {task!r}) raised {type(error).__name__}: {error}, "
-                f"but it is a valid label ({want!r}).{hint}"
-            )
-        where = f"read_label({text!r}, {task!r}) returned {got!r}"
-        if get_task(task).is_classification:
-            if isinstance(got, float) and got == want:
-                raise Wrong(
-                    f"{where}, a float: a class must come back as the int {want}. Float "
-                    "class labels make a float batch, and cross-entropy wants torch.long "
-                    "class indices"
-                )
-            if not isinstance(got, numbers.Integral) or isinstance(got, bool) or got != want:
-                raise Wrong(f"{where}, expected the int {want}")
-        else:
-            if isinstance(got, numbers.Integral) and not isinstance(got, bool):
-                raise Wrong(
-                    f"{where}, an int: an STS score must stay a float ({want!r}). An int "
-                    "loses the fraction (3.8 becomes 3 or 4), and collate gives the whole "
-                    "batch torch.long labels when its first label is an int",
-                    mistake=3,
-                )
-            if not isinstance(got, float) or abs(got - want) > 1e-9:
-                raise Wrong(f"{where}, expected the float {want!r}")
-    for task, text in BAD_LABELS:
-        got, error = _call(read_label, text, task)
-        valid = get_task(task).describe_labels()
-        if error is None:
-            raise Wrong(
-                f"read_label({text!r}, {task!r}) returned {got!r}: it must raise "
-                f"ValueError, since a {task} label is {valid}{REFUSE_HINTS.get(text, '')}"
-            )
-        if not isinstance(error, ValueError):
-            raise Wrong(
-                f"read_label({text!r}, {task!r}) raised {type(error).__name__}; raise "
-                "ValueError, with a message that says what a valid label is"
+                f"read_label({text!r}, {task!r}) raised {raised.describe()}; raise "
+                "ValueError, with a message that says what a valid label is",
+                id="read_label.wrong-exception",
             )
     return [f"{len(GOOD_LABELS)} valid labels read right, {len(BAD_LABELS)} invalid ones refused"]
-
-
-# -- Exercise 1.2: rows to a batch -------------------------------------------------------------
-
-
-def _row(id_: str, *sentences: str, label: float | None = None) -> dict:
-    keys = ("sentence",) if len(sentences) == 1 else ("sentence1", "sentence2")
-    return {"id": id_, **dict(zip(keys, sentences)), **({} if label is None else {"label": label})}
-
-
-def _rows() -> dict[str, list[dict]]:
-    """One small list of rows per kind of batch, with different label types."""
-    return {
-        "sst train": [
-            _row("s1", "A fine film .", label=3),
-            _row("s2", "Dull .", label=0),
-            _row("s3", "A triumph .", label=4),
-        ],
-        "quora train": [
-            _row("q1", "How do I cook rice?", "How to cook rice?", label=1),
-            _row("q2", "What is love?", "Who wrote Hamlet?", label=0),
-        ],
-        "sts train": [
-            _row("t1", "A dog runs.", "A dog is running.", label=4.6),
-            _row("t2", "A man sings.", "The market fell.", label=0.2),
-            _row("t3", "A cat sleeps.", "A cat naps.", label=3.8),
-        ],
-        "sst test": [_row("u1", "A perfect film ."), _row("u2", "Not worth it .")],
-    }
-
-
-def _check_keys(name: str, out: Mapping, want: Batch, rows: list[dict]) -> None:
-    got_keys, want_keys = sorted(map(str, out)), sorted(want)
-    if got_keys == want_keys:
-        return
-    if "sentences1" in want and "sentences1" not in out:
-        one, two = rows[0]["sentence1"], rows[0]["sentence2"]
-        for key, value in out.items():
-            first = value[0] if isinstance(value, (list, tuple)) and value else None
-            if isinstance(first, str) and one in first and two in first:
-                raise Wrong(
-                    f"{name}: {key!r} holds each pair as one string. Keep the two "
-                    "sentences apart, as 'sentences1' and 'sentences2': the model encodes "
-                    "each on its own and compares the two vectors",
-                    mistake=12,
-                )
-            if isinstance(first, (list, tuple)) and list(first) == [one, two]:
-                raise Wrong(
-                    f"{name}: {key!r} holds (sentence1, sentence2) tuples; a pair batch "
-                    "keeps the two sides apart, as 'sentences1' and 'sentences2'"
-                )
-    extra = [k for k in got_keys if k not in want_keys]
-    for key in (k for k in want_keys if k not in got_keys):
-        close = difflib.get_close_matches(key, extra, n=1, cutoff=0.6)
-        if close:
-            raise Wrong(
-                f"{name}: your batch has the key {close[0]!r} where a batch has {key!r}. "
-                "One row says 'sentence' and 'label'; a batch of rows says 'sentences' "
-                "and 'labels', and every cell after this reads those keys",
-                mistake=2,
-            )
-    if "labels" in out and "labels" not in want:
-        raise Wrong(
-            f"{name}: rows from a test file have no labels, so the batch must have no "
-            "'labels' key; then training on it fails on the first step, with a message, "
-            "instead of training on labels that are not there"
-        )
-    raise Wrong(f"{name}: your batch has keys {got_keys}, expected {want_keys}")
-
-
-def _check_labels(name: str, labels, want: torch.Tensor) -> None:
-    if not isinstance(labels, torch.Tensor):
-        raise Wrong(
-            f"{name}: 'labels' is a {type(labels).__name__}; make it one tensor "
-            "(torch.tensor(...)), which is what a loss takes"
-        )
-    if want.dtype == torch.float32:
-        if not labels.is_floating_point():
-            scores = [round(x, 2) for x in want.tolist()]
-            raise Wrong(
-                f"{name}: STS scores {scores} came out as {labels.dtype} "
-                f"{labels.tolist()}: integer targets truncate the scores, and MSE needs "
-                "float32 targets",
-                mistake=3,
-            )
-        if labels.dtype != torch.float32:
-            raise Wrong(
-                f"{name}: STS labels are {labels.dtype}; the model's outputs are float32 "
-                "and MSE wants the same dtype on both sides. torch.tensor(a list of "
-                "floats) gives float32 (np.array gives float64)"
-            )
-    elif labels.dtype != torch.long:
-        raise Wrong(
-            f"{name}: class labels are {labels.dtype}; cross-entropy wants torch.long "
-            "class indices. torch.tensor(a list of ints) gives torch.long"
-        )
-    if labels.shape != want.shape or not torch.allclose(labels.double(), want.double()):
-        raise Wrong(f"{name}: labels {labels.tolist()}, expected {want.tolist()}")
-
-
-@check("collate")
-def check_collate(collate_fn: Callable) -> list[str]:
-    """Four kinds of rows (sentences, pairs with classes, pairs with scores, no labels)."""
-    for name, rows in _rows().items():
-        out, error = _call(collate_fn, [dict(row) for row in rows])
-        if isinstance(error, KeyError) and "label" not in rows[0]:
-            raise Wrong(
-                f"{name}: your collate raised KeyError {error} on rows without labels. "
-                "Rows from a test file have no 'label': add 'labels' only when the "
-                "rows have them"
-            )
-        if error is not None:
-            raise error
-        want = collate(rows)
-        if not isinstance(out, Mapping):
-            raise Wrong(f"{name}: collate returned a {type(out).__name__}, expected a dict")
-        _check_keys(name, out, want, rows)
-        for key in (k for k in want if k != "labels"):
-            if not isinstance(out[key], (list, tuple)) or list(out[key]) != want[key]:
-                raise Wrong(f"{name}: {key!r} is {out[key]!r}, expected the list {want[key]!r}")
-        if "labels" in want:
-            _check_labels(name, out["labels"], want["labels"])
-    notes = ["right keys, lists and label dtypes for sentences, pairs, scores and test rows"]
-    if not isinstance(out, Batch):
-        notes.append("tip: return mtlab.Batch(...) instead of a dict for its 'did you mean' help")
-    return notes
-
-
-def use_collate(collate_fn: Callable) -> Callable:
-    """The student's collate, or mtlab's while the stub is unfilled."""
-    return yours_or_mtlab("collate", collate_fn, collate, lambda f: f(_rows()["sst train"]))
 
 
 # -- Exercise 1.3: how much padding ------------------------------------------------------------
@@ -265,38 +221,86 @@ def _length_cases() -> list[tuple[list[int], int]]:
     return [([3, 5, 2, 7, 4], 2), (random, 8), ([6, 9, 6], 4), ([9], 1)]
 
 
-def _padding_hint(lengths: list[int], batch_size: int, got: float) -> str:
-    """Name the usual wrong counts, each a different idea of what gets padded."""
-    batches = [lengths[i : i + batch_size] for i in range(0, len(lengths), batch_size)]
-    wrong = {
-        sum(lengths): "the real tokens alone: no padding counted",
-        max(lengths) * len(lengths): "every sentence padded to the longest of the whole list",
-        sum(batch_size * max(b) for b in batches): "the last batch counted as full: it has only "
-        "the sentences that are left",
-        128 * len(lengths): "padding to 128, not to each batch's longest",
-        sum(max(b) for b in batches): "one longest length per batch: multiply by the number of "
-        "sentences in it",
-    }
-    return next((f" ({why})" for count, why in wrong.items() if got == count), "")
+def _batches(lengths: list[int], size: int) -> list[list[int]]:
+    return [lengths[i : i + size] for i in range(0, len(lengths), size)]
+
+
+WRONG_PADDINGS = [  # (id, what it counts, the count)
+    (
+        "padded_positions.no-padding",
+        "the real tokens alone: no padding counted",
+        lambda x, b: sum(x),
+    ),
+    (
+        "padded_positions.global-max",
+        "every sentence padded to the longest of the whole list",
+        lambda x, b: max(x) * len(x),
+    ),
+    (
+        "padded_positions.full-last-batch",
+        "the last batch counted as full: it has only the sentences that are left",
+        lambda x, b: sum(b * max(c) for c in _batches(x, b)),
+    ),
+    (
+        "padded_positions.pad-128",
+        "padding to 128, not to each batch's longest",
+        lambda x, b: 128 * len(x),
+    ),
+    (
+        "padded_positions.max-per-batch",
+        "one longest length per batch: multiply by the number of sentences in it",
+        lambda x, b: sum(max(c) for c in _batches(x, b)),
+    ),
+    (
+        "padded_positions.sorted",
+        "the lengths sorted first: the batches take the sentences in the order given",
+        lambda x, b: mtlab_padded_positions(pd.Series(sorted(x)), b),
+    ),
+    (
+        "padded_positions.last-batch-dropped",
+        "the last, shorter batch left out (len(lengths) // batch_size batches miss it)",
+        lambda x, b: sum(len(c) * max(c) for c in _batches(x, b) if len(c) == b),
+    ),
+]
+
+
+def _count(padded_positions: Callable, lengths: list[int], batch_size: int) -> float:
+    got = student(padded_positions, pd.Series(lengths), batch_size)
+    if isinstance(got, torch.Tensor) and got.numel() == 1:
+        got = got.item()
+    if not isinstance(got, numbers.Real) or isinstance(got, bool):
+        raise Wrong(
+            f"for lengths {lengths[:6]} it returned {str(got)[:40]!r}, expected a number",
+            id="answer.wrong-type",
+        )
+    return float(got)
 
 
 @check("padded_positions")
 def check_padded_positions(padded_positions: Callable) -> list[str]:
     """Positions computed with dynamic padding, on lists where each wrong count differs."""
-    for lengths, batch_size in _length_cases():
-        got = padded_positions(pd.Series(lengths), batch_size)
-        want = mtlab_padded_positions(pd.Series(lengths), batch_size)
-        if isinstance(got, torch.Tensor) and got.numel() == 1:
-            got = got.item()
-        if not isinstance(got, numbers.Real):
-            raise Wrong(f"for lengths {lengths} it returned {got!r}, expected a number")
-        if got != want:
-            shown = lengths if len(lengths) < 10 else f"{lengths[:6]}... ({len(lengths)} lengths)"
-            raise Wrong(
-                f"lengths {shown} in batches of {batch_size}: expected {want} positions, "
-                f"got {got}{_padding_hint(lengths, batch_size, got)}"
-            )
-    return [f"right on {len(_length_cases())} lists, including a short last batch"]
+    cases = _length_cases()
+    got = [_count(padded_positions, *case) for case in cases]
+    wants = [mtlab_padded_positions(pd.Series(x), b) for x, b in cases]
+    wrong = [i for i, (g, w) in enumerate(zip(got, wants)) if g != w]
+    if not wrong:
+        return [f"right on {len(cases)} lists, including a short last batch"]
+    i = wrong[0]
+    lengths, batch_size = cases[i]
+    found = next(
+        (
+            (id, f" ({words})")
+            for id, words, count in WRONG_PADDINGS
+            if all(g == count(*case) for g, case in zip(got, cases))
+        ),
+        ("answer.wrong-value", ": pad each batch to its own longest sentence"),
+    )
+    shown = lengths if len(lengths) < 10 else f"{lengths[:6]}... ({len(lengths)} lengths)"
+    raise Wrong(
+        f"lengths {shown} in batches of {batch_size}: expected {wants[i]} positions, "
+        f"got {got[i]:g}{found[1]}",
+        id=found[0],
+    )
 
 
 def use_padded_positions(padded_positions: Callable) -> Callable:
@@ -333,29 +337,46 @@ def mtlab_dataset_class(task: str, split: str) -> type[TaskDataset]:
 def check_dataset_class(dataset_class: Callable) -> list[str]:
     """Every course task and split: labelled for train/dev, unlabelled for test, pair or not."""
     for task, split in SPLITS:
-        got, want = dataset_class(task, split), mtlab_dataset_class(task, split)
+        got, want = student(dataset_class, task, split), mtlab_dataset_class(task, split)
         where = f"dataset_class({task!r}, {split!r}) returned"
         if isinstance(got, TaskDataset):
-            raise Wrong(f"{where} a dataset; return the class itself, e.g. {want.__name__}")
-        if got not in CLASSES:
+            raise Wrong(
+                f"{where} a dataset; return the class itself, e.g. {want.__name__}",
+                id="dataset_class.instance",
+            )
+        if isinstance(got, str):
+            raise Wrong(
+                f"{where} the string {got!r}; return the class itself, e.g. "
+                f"mtlab.{want.__name__}, which the cell below calls to read a file",
+                id="dataset_class.name",
+            )
+        if not any(got is c for c in CLASSES):
             names = ", ".join(c.__name__ for c in CLASSES)
-            raise Wrong(f"{where} {got!r}; expected one of mtlab's classes: {names}")
+            raise Wrong(
+                f"{where} {got!r}; expected one of mtlab's classes: {names}",
+                id="answer.wrong-type",
+            )
         if got.labelled != want.labelled and want.labelled:
             raise Wrong(
                 f"{where} {got.__name__} for the {split} split: its rows have no labels, "
                 "so training stops at the first batch['labels']; train and dev files are "
                 f"labelled ({want.__name__})",
-                mistake=5,
+                id="dataset_class.unlabelled-for-labelled",
             )
         if got.labelled != want.labelled:
             raise Wrong(
                 f"{where} {got.__name__} for the test split: test files have no label "
                 "column, so a labelled class cannot read them (see the DataFormatError "
-                f"above); use {want.__name__}"
+                f"above); use {want.__name__}",
+                id="dataset_class.labelled-for-test",
             )
         if got.pair != want.pair:
             kind = "a pair task (two sentences per row)" if want.pair else "a single-sentence task"
-            raise Wrong(f"{where} {got.__name__}, but {task} is {kind}: use {want.__name__}")
+            raise Wrong(
+                f"{where} {got.__name__}, but {task} is {kind}: use {want.__name__} "
+                "(get_task(task).is_pair says which)",
+                id="dataset_class.pair-or-not",
+            )
     return [f"right class for all {len(SPLITS)} task and split combinations"]
 
 

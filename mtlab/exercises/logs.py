@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+import statistics
 from collections.abc import Callable
 
 import pandas as pd
 
-from mtlab.exercises import Wrong, check, yours_or_mtlab
+from mtlab.exercises import Wrong, check, student, yours_or_mtlab
 
 # ---------------------------------------------------------------- a log that shows training move
 
@@ -45,28 +46,54 @@ def _log_rows(table) -> dict[tuple[int, str], float]:
     if not isinstance(table, pd.DataFrame):
         raise Wrong(
             f"it returned a {type(table).__name__}, expected a DataFrame with columns "
-            "step, task, loss"
+            "step, task, loss" + (": pd.DataFrame(rows)" if isinstance(table, list) else ""),
+            id="answer.wrong-type",
         )
     if "task" not in table.columns and {"step", "loss"} <= set(table.columns):
         raise Wrong(
             "there is no task column: one mean over all tasks mixes losses on different "
             "scales (SST's cross-entropy over 5 classes, STS's squared error), so a "
-            "change in one task hides in the others. One row per task"
+            "change in one task hides in the others. One row per task",
+            id="log_means.one-mean-for-all-tasks",
         )
     if not {"step", "task", "loss"} <= set(table.columns):
-        raise Wrong(f"its columns are {list(table.columns)}, expected step, task, loss")
-    rows = {(int(r.step), r.task): float(r.loss) for r in table.itertuples()}
+        raise Wrong(
+            f"its columns are {list(table.columns)}, expected step, task, loss",
+            id="log_means.columns",
+        )
+    try:
+        rows = {(int(r.step), str(r.task)): float(r.loss) for r in table.itertuples()}
+    except (TypeError, ValueError) as error:
+        raise Wrong(
+            f"a row does not read as (step, task, loss) numbers ({error}): one row per task, "
+            "with its step as an int and its mean loss as a float",
+            id="log_means.columns",
+        ) from None
     if len(rows) != len(table):
-        raise Wrong("it has two rows for the same step and task")
+        raise Wrong(
+            "it has two rows for the same step and task: one row per task at each logged step",
+            id="log_means.duplicate-rows",
+        )
+    if any(v != v for v in rows.values()):
+        raise Wrong(
+            "some rows have a NaN loss: a task that did not train since the last row gets no "
+            "row at all (a pivot or reindex fills the gaps with NaN)",
+            id="log_means.rows-for-idle-tasks",
+        )
     return rows
+
+
+def _window(steps, logged: list[int], step: int, task: str) -> list[float]:
+    """The task's losses since the row before `step` (the ones its row at `step` averages)."""
+    since = max([0] + [s for s in logged if s < step])
+    return [loss for s, (t, loss) in enumerate(steps, 1) if t == task and since < s <= step]
 
 
 def _one_batch(got, steps, want, setting) -> None:
     """Mistake 8's other half: rows that hold one batch's loss instead of a mean."""
     logged, lasts = sorted({s for s, _ in want}), []
     for step, task in want:
-        since = max([0] + [s for s in logged if s < step])
-        window = [loss for s, (t, loss) in enumerate(steps, 1) if t == task and since < s <= step]
+        window = _window(steps, logged, step, task)
         if len(window) > 1 and (step, task) in got:
             lasts.append((step, task, got[step, task], window))
         alone = [key for key in got if key[0] == step]
@@ -79,7 +106,7 @@ def _one_batch(got, steps, want, setting) -> None:
                 f"{setting} step {step} has one row, the loss of that step's batch alone: "
                 "what the seed printed, one batch of whichever task trained, too noisy "
                 "to show a trend. Log each task's mean since the last row",
-                mistake=8,
+                id="log_means.one-batch",
             )
     if lasts and all(abs(mine - window[-1]) < 1e-6 for _, _, mine, window in lasts):
         step, task, mine, window = lasts[0]
@@ -87,7 +114,7 @@ def _one_batch(got, steps, want, setting) -> None:
             f"{setting} the {task!r} row at step {step} is its last batch's loss "
             f"({mine:.4f}), not the mean of its {len(window)} losses since the last row: "
             "one batch is too noisy to show a trend",
-            mistake=8,
+            id="log_means.one-batch",
         )
 
 
@@ -97,7 +124,7 @@ def check_log_means(log_means: Callable) -> list[str]:
     for tasks, n, every in LOG_CASES:
         steps = _losses(tasks, n, seed=n)
         want = {(s, t): v for s, t, v in mtlab_log_means(steps, every).itertuples(index=False)}
-        got = _log_rows(log_means(list(steps), every))
+        got = _log_rows(student(log_means, list(steps), every))
         setting = f"for {n} steps with log_every={every}"
         want_steps, got_steps = sorted({s for s, _ in want}), sorted({s for s, _ in got})
         only_last_missing = got_steps == want_steps[:-1] and n % every
@@ -105,14 +132,15 @@ def check_log_means(log_means: Callable) -> list[str]:
             raise Wrong(
                 f"{setting} you logged at steps {got_steps}, expected {want_steps}: "
                 "logging that rarely hides how training moves",
-                mistake=8,
+                id="log_means.too-rare",
             )
         _one_batch(got, steps, want, setting)
         if only_last_missing:
             raise Wrong(
                 f"{setting} you logged at steps {got_steps}; the last {n % every} step(s), "
                 f"after the last multiple of {every}, are never logged (log at step {n} "
-                "too)"
+                "too)",
+                id="log_means.last-stretch",
             )
         if got_steps != want_steps:
             hint = (
@@ -120,28 +148,44 @@ def check_log_means(log_means: Callable) -> list[str]:
                 if (0 in got_steps or [s + 1 for s in got_steps] == want_steps)
                 else ""
             )
-            raise Wrong(f"{setting} you logged at steps {got_steps}, expected {want_steps}{hint}")
+            raise Wrong(
+                f"{setting} you logged at steps {got_steps}, expected {want_steps}{hint}",
+                id="log_means.steps-from-0" if hint else "log_means.steps",
+            )
         for (step, task), value in want.items():
             mine = got.get((step, task))
             if mine is None:
                 raise Wrong(
                     f"{setting} there is no row for {task!r} at step {step}: one row per "
-                    "task that trained since the last row"
+                    "task that trained since the last row",
+                    id="log_means.missing-task",
                 )
             since_start = [loss for t, loss in steps[:step] if t == task]
-            if abs(mine - value) > 1e-6 and abs(mine - sum(since_start) / len(since_start)) < 1e-6:
+            if (
+                not abs(mine - value) <= 1e-6
+                and abs(mine - sum(since_start) / len(since_start)) < 1e-6
+            ):
                 raise Wrong(
                     f"{setting} the {task!r} row at step {step} is the mean since the "
                     "start of training: it moves ever more slowly and hides late "
-                    "changes. Average only the losses since the last row"
+                    "changes. Average only the losses since the last row",
+                    id="log_means.mean-since-start",
                 )
-            if abs(mine - value) > 1e-6:
+            if not abs(mine - value) <= 1e-6:
+                window = _window(steps, sorted({s for s, _ in want}), step, task)
+                median = len(window) > 2 and abs(mine - statistics.median(window)) < 1e-6
                 raise Wrong(
                     f"{setting} the {task!r} row at step {step} is {mine:.4f}, expected "
                     f"{value:.4f} (the mean of its losses since the last row)"
+                    + (": that is their median" if median else ""),
+                    id="log_means.median" if median else "answer.wrong-value",
                 )
         if len(got) != len(want):
-            raise Wrong(f"{setting} there are rows for tasks that did not train since the last row")
+            raise Wrong(
+                f"{setting} there are rows for tasks that did not train since the last row: "
+                "log only the tasks that have losses waiting",
+                id="log_means.rows-for-idle-tasks",
+            )
     return [f"right on {len(LOG_CASES)} runs: 1 to 3 tasks, log_every from 1 to more than the run"]
 
 

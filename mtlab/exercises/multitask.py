@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import torch
 
-from mtlab.exercises import Wrong, check, yours_or_mtlab
+from mtlab.exercises import StudentError, Wrong, check, student, yours_or_mtlab
 from mtlab.training.config import TrainConfig
 from mtlab.training.loop import training_step
 
@@ -156,23 +156,28 @@ def _run_watched(my_step: Callable, model, task, batch, optimizer, scheduler) ->
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the order warnings: the check says it in words
-            return my_step(model, task, batch, optimizer, scheduler, clip=CLIP)
-    except RuntimeError as error:
-        if "does not require grad" in str(error):
+            return student(my_step, model, task, batch, optimizer, scheduler, clip=CLIP)
+    except StudentError as raised:
+        text = str(raised.error)
+        if isinstance(raised.error, RuntimeError) and "does not require grad" in text:
             raise Wrong(
                 "loss.backward() failed: the loss has no grad_fn, it was cut from the "
                 "graph (.detach(), .item(), torch.tensor(...)) before backward. Keep the "
                 "loss a tensor until after backward(); return loss.item() at the end",
-                mistake=7,
+                id="graph.cut",
             ) from None
-        raise
-    except AttributeError as error:
-        if "backward" in str(error):
+        if isinstance(raised.error, AttributeError) and "backward" in text:
             raise Wrong(
                 "you called backward on a number, not a tensor: .item() (or float()) ran "
                 "before backward and cut the loss from the graph. Call loss.item() only "
                 "for the value you return, after backward",
-                mistake=7,
+                id="graph.cut",
+            ) from None
+        if "backward through the graph a second time" in text:
+            raise Wrong(
+                f"your step raised {raised.describe()}: backward() ran twice on one loss. "
+                "Call it once per step",
+                id="my_step.backward-twice",
             ) from None
         raise
     finally:
@@ -190,31 +195,38 @@ def _diagnose(log: _Log, k: int) -> None:
                 "loss.backward() ran on a tensor with no grad_fn, so no gradient reached "
                 "any weight: the loss was rebuilt from a number (.item(), .detach(), "
                 "torch.tensor(...)). Call backward on the loss the model returned",
-                mistake=7,
+                id="graph.cut",
             )
-        raise Wrong("no gradient reached the weights: loss.backward() is missing")
+        raise Wrong(
+            "no gradient reached the weights: loss.backward() is missing",
+            id="my_step.no-backward",
+        )
     if not steps:
         raise Wrong(
-            "optimizer.step() is never called: the gradients are computed, the weights never change"
+            "optimizer.step() is never called: the gradients are computed, the weights never "
+            "change",
+            id="my_step.no-step",
         )
     if kinds.index("step") < kinds.index("backward"):
         raise Wrong(
             "optimizer.step() ran before loss.backward(): it updated the weights with "
             "the previous step's gradients (or none). Order: zero_grad, forward, "
-            "backward, clip, step"
+            "backward, clip, step",
+            id="my_step.step-before-backward",
         )
     if not steps[0][1]:
         raise Wrong(
             "the gradients were cleared between loss.backward() and optimizer.step(), so "
             "the optimizer saw none and the weights never changed. zero_grad() belongs "
             "before the forward pass (or after step)",
-            mistake=6,
+            id="my_step.cleared-before-step",
         )
     if k > 0 and log[kinds.index("backward")][1]:
         raise Wrong(
             f"step {k + 1}: the previous step's gradients were still there when backward "
             "ran, so the two added up (gradients accumulate in .grad). Call "
-            "optimizer.zero_grad() at the start of each step"
+            "optimizer.zero_grad() at the start of each step",
+            id="my_step.accumulates",
         )
     norm = steps[0][2]
     if abs(norm - CLIP) > 1e-3 * CLIP:
@@ -228,17 +240,20 @@ def _diagnose(log: _Log, k: int) -> None:
         raise Wrong(
             f"with clip={CLIP} the gradient norm at optimizer.step() was {norm:.3f}: "
             f"{what}. Call torch.nn.utils.clip_grad_norm_(model.parameters(), clip) "
-            "after backward, before step"
+            "after backward, before step",
+            id="my_step.clip-hard-coded" if abs(norm - 1) < 1e-3 else "my_step.not-clipped",
         )
     if "schedule" not in kinds:
         raise Wrong(
             "scheduler.step() is never called: the learning rate never changes (no "
-            "warmup, no decay)"
+            "warmup, no decay)",
+            id="my_step.no-schedule",
         )
     if kinds.index("schedule") < kinds.index("step"):
         raise Wrong(
             "scheduler.step() ran before optimizer.step(): every update used the next "
-            "step's learning rate. Step the optimizer first, then the scheduler"
+            "step's learning rate. Step the optimizer first, then the scheduler",
+            id="my_step.schedule-before-step",
         )
 
 
@@ -257,25 +272,41 @@ def check_my_step(my_step: Callable) -> list[str]:
         if isinstance(out, torch.Tensor):
             raise Wrong(
                 "it returned a tensor: return loss.item(), a float (a list of loss "
-                "tensors would keep every step's graph in memory)"
+                "tensors would keep every step's graph in memory)",
+                id="my_step.returns-tensor",
             )
         if not isinstance(out, float):
-            raise Wrong(f"it returned {out!r}, expected the loss as a float (loss.item())")
-        if abs(out - loss) > 1e-4 * max(1.0, abs(loss)):
+            raise Wrong(
+                f"it returned {out!r}, expected the loss as a float (loss.item())",
+                id="answer.wrong-type",
+            )
+        if not abs(out - loss) <= 1e-4 * max(1.0, abs(loss)):  # NaN is not near either
+            with torch.no_grad():
+                after = model(task, batch, labels=batch["labels"]).item()
+            later = abs(out - after) <= 1e-4 * max(1.0, abs(after))
             raise Wrong(
                 f"step {k + 1} ({task}) returned loss {out:.4f}; on the same weights and "
                 f"batch the loss is {loss:.4f}"
+                + (
+                    ": yours is the loss after optimizer.step() changed the weights. Return "
+                    "the loss of the forward pass you trained on"
+                    if later
+                    else ": return loss.item() of the loss you called backward on"
+                ),
+                id="my_step.loss-after-step" if later else "answer.wrong-value",
             )
         if abs(scheduler.get_last_lr()[0] - lr) > 1e-9:
             raise Wrong(
                 f"after step {k + 1} the learning rate is {scheduler.get_last_lr()[0]:.4f},"
-                f" expected {lr:.4f}: call scheduler.step() once per step"
+                f" expected {lr:.4f}: call scheduler.step() once per step",
+                id="my_step.schedule-count",
             )
         for name, param in model.named_parameters():
             if not torch.allclose(param, weights[name], atol=1e-6):
                 raise Wrong(
                     f"after step {k + 1} ({task}) the weights differ from mtlab's "
-                    f"training_step's (first: {name})"
+                    f"training_step's (first: {name})",
+                    id="answer.wrong-value",
                 )
     return [
         f"{len(STEPS)} steps (sst, quora, sts) on a tiny BERT: the same losses, learning "
