@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup setup-peers run test test-unit test-notebooks test-browser test-slow lint format clean notebooks student bench bench-peers bench-trainer-rate bench-quora ablate ablate-finetune
+.PHONY: setup setup-peers run test test-unit test-notebooks test-browser test-slow lint format clean notebooks course grade student bench bench-peers bench-trainer-rate bench-quora ablate ablate-finetune
 
 setup: $(VENV)/.installed
 
@@ -57,9 +57,23 @@ clean:
 notebooks: setup
 	MTLAB_FAST=1 $(PY) scripts/execute_notebooks.py notebooks/*.ipynb
 
-## the student version of the notebooks (solutions out, outputs cleared) in student/
-student: setup
-	$(PY) scripts/make_student.py --out student notebooks/*.ipynb
+## the nbgrader course in course/: source/mtlab/ from notebooks/, then nbgrader's release/mtlab/
+## (solutions and hidden tests out, outputs cleared); registers the lab's kernel "mtlab" in the venv
+NBGRADER := cd course && PATH=$(abspath $(VENV))/bin:$$PATH nbgrader
+course: setup
+	$(PY) -m ipykernel install --sys-prefix --name mtlab --display-name "Python (mtlab)" >/dev/null
+	$(PY) scripts/build_course.py
+	$(NBGRADER) generate_assignment mtlab --force
+
+## grade what students handed in (course/submitted/STUDENT/mtlab/): points, feedback, class view
+grade: course
+	$(NBGRADER) autograde mtlab
+	$(NBGRADER) generate_feedback mtlab
+	$(PY) -m mtlab class-view course
+
+## the student version of the notebooks in student/: nbgrader's release, movable as a whole
+student: course
+	rm -rf student && cp -r course/release/mtlab student
 
 ## speed against naive baselines, measured in the same run (uses $MTLAB_DATA_DIR if set)
 bench: setup

@@ -6,6 +6,7 @@ python -m mtlab --encoder path/to/bert-base-uncased --device cuda
 python -m mtlab download                         # the course files into data/ (see mtlab.data.download)
 python -m mtlab submit                           # check the six prediction files, zip them
 python -m mtlab further-pretrain --steps 300     # masked-LM pass; then --encoder runs/mlm-encoder
+python -m mtlab class-view course                # after nbgrader autograde: mistakes per exercise
 """
 
 from __future__ import annotations
@@ -196,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         from mtlab.extensions.further_pretrain import main as further_pretrain_main
 
         return further_pretrain_main(argv[1:])
+    if argv[:1] == ["class-view"]:
+        from mtlab.exercises.class_view import main as class_view_main
+
+        return class_view_main(argv[1:])
     debug = "--debug" in argv  # a full traceback instead of one line, for mtlab's own errors
     config = parse_args([arg for arg in argv if arg != "--debug"])
     # `kill` (SIGTERM) stops a run the way Ctrl-C does: the last checkpoint stays intact.

@@ -138,7 +138,10 @@ def test_every_id_a_check_can_raise_is_in_the_registry():
 
 
 def test_every_id_in_the_registry_is_raised_somewhere():
+    """By a check in mtlab, or by a notebook's hidden tests (which only the instructor has)."""
     used = {s for strings in _literals().values() for s in strings}
+    for path in (Path(__file__).parents[1] / "notebooks").glob("*.ipynb"):
+        used |= set(re.findall(r'id=\\"([a-z_.-]+)\\"', path.read_text(encoding="utf-8")))
     assert set(MISTAKES) - used == set()
 
 

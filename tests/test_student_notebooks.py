@@ -1,43 +1,29 @@
 """The student version of the notebooks runs: every check says "not done yet", nothing breaks.
 
-`scripts/make_student.py` takes the solutions out; this test runs what a student first gets,
+nbgrader's release (`make student`) takes the solutions out; this test runs what a student gets,
 top to bottom, in the fast profile. A check cell (tagged "check") must answer in words that
 the exercise is not done yet, and the cells after an unfilled stub must still run (on
 mtlab's own version, which they say they use).
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.nbgrader_course import nbgrader_env, new_course
+
 ROOT = Path(__file__).parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 WITH_EXERCISES = [p for p in NOTEBOOKS if "### BEGIN SOLUTION" in p.read_text(encoding="utf-8")]
 
 
-def test_make_student_strips_solutions_and_outputs(tmp_path):
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from make_student import strip_solutions
-
-    source = "def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION\n"
-    assert strip_solutions(source, "t") == (
-        "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
-    )
-    for broken in ("### BEGIN SOLUTION\nx", "x\n### END SOLUTION", "### BEGIN SOLUTION\n" * 2):
-        with pytest.raises(ValueError, match="line|never closed"):
-            strip_solutions(broken, "t")
-
-
 @pytest.fixture(scope="module")
 def student_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("course") / "student"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_student.py"), "--out", str(out),
-                    *map(str, NOTEBOOKS)], check=True, capture_output=True)  # fmt: skip
-    return out
+    """What `make student` copies: nbgrader's release of the whole course."""
+    env = nbgrader_env(tmp_path_factory.mktemp("kernels"))
+    return new_course(tmp_path_factory.mktemp("course"), NOTEBOOKS, env) / "release" / "mtlab"
 
 
 @pytest.mark.slow

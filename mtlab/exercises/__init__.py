@@ -19,14 +19,26 @@ apart: an exception there is the student's (named with the line of their code it
 an exception anywhere else is the check's. `yours_or_mtlab` lets the cells after an unfilled
 stub run on mtlab's own version, and says so. The checks for each notebook live in the module
 named after its topic (`mtlab.exercises.pairs` for notebook 03, ...).
+
+Graded (nbgrader): a check knows it is graded when ``NBGRADER_EXECUTION`` is set, which
+``nbgrader autograde`` and ``nbgrader validate`` do in the kernel they start (or when
+``MTLAB_GRADING=1``). Then a verdict other than "done" raises `ExerciseNotPassed`, so the
+grade cell fails and the exercise gets no points; what the cell shows is the same verdict in
+words, never a traceback. A "done" verdict is shown at once (the check returns None), so a
+grade cell with hidden tests after its check shows both. In the student's own notebook the
+check returns its verdict, which shows itself.
+Either way the verdict's output carries its record (`Verdict.record`) in the output's
+metadata under ``VERDICT_KEY``, which the class view (`mtlab.exercises.class_view`) reads back.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sysconfig
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +46,9 @@ from pathlib import Path
 from mtlab.exercises.mistakes import MISTAKES, SEED_MISTAKES
 
 DONE, NOT_DONE, WRONG, CHECK_ERROR = "done", "not done yet", "wrong", "check error"
+
+# The key of a verdict's record in its output's metadata (and the JSON in ExerciseNotPassed).
+VERDICT_KEY = "mtlab_verdict"
 
 # MTLAB_CHECK_FAULTS=raise: a check's own failure raises instead of becoming a verdict (debugging).
 RAISE_FAULTS_ENV = "MTLAB_CHECK_FAULTS"
@@ -73,6 +88,58 @@ class Verdict:
         return "\n".join([head, *(f"  {line}" for line in self.lines)])
 
     __repr__ = __str__
+
+    def record(self) -> dict:
+        """What the class view counts: the exercise, the status, the mistake's id and seed number."""
+        return {
+            "exercise": self.exercise,
+            "status": self.status,
+            "mistake_id": self.mistake_id,
+            "seed": self.mistake,
+        }
+
+    def _ipython_display_(self) -> None:
+        """Shown as plain words, with the record in the output's metadata for the class view."""
+        from IPython.display import display
+
+        display({"text/plain": str(self)}, raw=True, metadata={VERDICT_KEY: self.record()})
+
+
+def grading() -> bool:
+    """Whether the notebook runs under the autograder (see the module's docstring)."""
+    graded = os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate")
+    return graded or os.environ.get("MTLAB_GRADING") == "1"
+
+
+class ExerciseNotPassed(Exception):
+    """A graded check did not pass: its grade cell fails, so the exercise gets no points.
+
+    The message is the verdict's record as JSON (for the class view); the notebook shows the
+    verdict in words instead of a traceback.
+    """
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(json.dumps(verdict.record()))
+        self.verdict = verdict
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self.verdict), "no points for this exercise: its check did not pass"]
+
+
+def _settle(verdict: Verdict, caught: list[warnings.WarningMessage]) -> None:
+    """Graded: a verdict other than "done" raises ExerciseNotPassed; a "done" one is shown
+    here, so that a grade cell shows every verdict it makes, not only its last line's. A
+    warning becomes a line of the verdict (in nbgrader, stderr in a grade cell costs its points).
+    """
+    for warning in caught:
+        verdict.lines.append(
+            f"a warning was raised: {warning.category.__name__}: {warning.message}"
+        )
+    if not verdict.ok:
+        raise ExerciseNotPassed(verdict)
+    from IPython.display import display
+
+    display(verdict)
 
 
 class Wrong(Exception):
@@ -190,9 +257,17 @@ def check(exercise: str) -> Callable:
     "wrong" with its message and id; any other exception is the check's own fault.
     """
 
-    def decorate(run: Callable[..., list[str] | None]) -> Callable[..., Verdict]:
+    def decorate(run: Callable[..., list[str] | None]) -> Callable[..., Verdict | None]:
         @functools.wraps(run)
-        def checked(*args, **kwargs) -> Verdict:
+        def checked(*args, **kwargs) -> Verdict | None:
+            if not grading():
+                return judge(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                verdict = judge(*args, **kwargs)
+            return _settle(verdict, caught)
+
+        def judge(*args, **kwargs) -> Verdict:
             try:
                 notes = run(*args, **kwargs) or []
             except NotDone:
@@ -238,6 +313,8 @@ def yours_or_mtlab(name: str, yours, mtlab_version, probe: Callable[[object], ob
 __all__ = [
     "CHECK_ERROR",
     "DONE",
+    "VERDICT_KEY",
+    "ExerciseNotPassed",
     "MISTAKES",
     "NOT_DONE",
     "SEED_MISTAKES",
@@ -247,6 +324,7 @@ __all__ = [
     "Verdict",
     "Wrong",
     "check",
+    "grading",
     "student",
     "yours_or_mtlab",
 ]

@@ -51,6 +51,7 @@ answer.wrong-type                       -  an answer of the wrong type
 answer.wrong-shape                      -  an answer of the wrong shape
 answer.dtype                            -  a float64 (or other) result from float32 inputs
 answer.wrong-value                      -  not the value expected (no usual mistake recognised)
+answer.hidden-case                      -  wrong on a case the notebook does not show (a hidden test)
 graph.cut                               7  a result cut from the autograd graph (.detach(), .item(), NumPy, torch.tensor)
 graph.part-cut                          7  part of a result cut from the autograd graph
 head.not-a-head                         -  a head that is not an mtlab Head
