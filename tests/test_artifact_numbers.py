@@ -24,7 +24,8 @@ def markdown_sources() -> list[tuple[str, Path, str]]:
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
             if cell.cell_type == "markdown":
                 sources.append((f"{path.name} cell {index}", path.parent, cell.source))
-    for readme in (ROOT / "README.md", ROOT / "notebooks" / "README.md"):
+    pages = [ROOT / "README.md", ROOT / "notebooks" / "README.md", ROOT / "results" / "README.md"]
+    for readme in pages + sorted((ROOT / "docs").glob("*.md")):
         sources.append((str(readme.relative_to(ROOT)), readme.parent, readme.read_text()))
     return sources
 

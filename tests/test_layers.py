@@ -40,9 +40,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-# The exercises' guard and their registry of mistakes import nothing else of mtlab, so that
-# check_head (debugging) judges a student's head with them; the checks themselves come last.
-GUARD = {"mtlab.exercises", "mtlab.exercises.mistakes"}
+# The exercises' guard, their registry of mistakes and their hints import nothing else of mtlab,
+# so that check_head (debugging) judges a student's head with them; the checks come last.
+GUARD = {"mtlab.exercises", "mtlab.exercises.mistakes", "mtlab.exercises.hints"}
 
 
 def stage(module: str) -> str:

@@ -31,7 +31,7 @@ COMMAND = re.compile(
 def docs() -> list[tuple[str, str]]:
     """(where, markdown) of the READMEs, the answers, the results' COMMAND.md files, notebook cells."""
     paths = [ROOT / "README.md", *sorted(ROOT.glob("*/README.md")),
-             *sorted(ROOT.glob("notebooks/answers/*.md")), *sorted(ROOT.glob("results/*/COMMAND.md"))]  # fmt: skip
+             *sorted(ROOT.glob("notebooks/answers/*.md")), *sorted(ROOT.glob("docs/*.md")), *sorted(ROOT.glob("results/*/COMMAND.md"))]  # fmt: skip
     found = [(path.relative_to(ROOT).as_posix(), path.read_text()) for path in paths]
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         cells = nbformat.read(path, as_version=4).cells

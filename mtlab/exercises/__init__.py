@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mtlab.exercises.hints import hint
 from mtlab.exercises.mistakes import MISTAKES, SEED_MISTAKES
 
 DONE, NOT_DONE, WRONG, CHECK_ERROR = "done", "not done yet", "wrong", "check error"
@@ -325,6 +326,7 @@ __all__ = [
     "Wrong",
     "check",
     "grading",
+    "hint",
     "student",
     "yours_or_mtlab",
 ]
