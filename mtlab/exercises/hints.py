@@ -1,7 +1,7 @@
 """A hint per exercise: a nudge to ask for before the solution, never the solution itself.
 
-    from mtlab.exercises import hint
-    hint("2.3")
+from mtlab.exercises import hint
+hint("2.3")
 """
 
 from __future__ import annotations
