@@ -5,7 +5,8 @@
     python scripts/time_notebooks.py --label sample student/*.ipynb
 
 Writes results/notebook-times/LABEL.json: minutes per notebook, its slowest cells, the CPU,
-the data. The feature cache is a fresh empty folder for every notebook (a first run), and
+the data; the executed notebooks go to runs/notebook-times/LABEL/ (to read the estimates they
+printed against their real times). The feature cache is a fresh empty folder for every notebook (a first run), and
 MTLAB_FAST is unset (the profile a student gets in JupyterLab).
 """
 
@@ -37,7 +38,7 @@ def cell_seconds(cell: nbformat.NotebookNode) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-def time_notebook(path: Path) -> dict:
+def time_notebook(path: Path, keep: Path) -> dict:
     notebook = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as cache:
         os.environ["MTLAB_CACHE_DIR"] = cache
@@ -45,6 +46,8 @@ def time_notebook(path: Path) -> dict:
         NotebookClient(notebook, timeout=1800, kernel_name="python3", allow_errors=True,
                        resources={"metadata": {"path": str(path.parent)}}).execute()  # fmt: skip
         seconds = time.perf_counter() - started
+    keep.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, keep / path.name)
     cells = sorted(((cell_seconds(c), i) for i, c in enumerate(notebook.cells)), reverse=True)
     errors = [i for i, c in enumerate(notebook.cells) for o in c.get("outputs", [])
               if o.output_type == "error"]  # fmt: skip
@@ -56,11 +59,11 @@ def time_notebook(path: Path) -> dict:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--label", required=True, help="course or sample: the output's name")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.pop("MTLAB_FAST", None)
     out = ROOT / "results" / "notebook-times" / f"{args.label}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +77,9 @@ def main() -> None:
         "notebooks": {},
     }
     for path in args.notebooks:
-        record["notebooks"][path.stem] = time_notebook(path)
+        record["notebooks"][path.stem] = time_notebook(
+            path, ROOT / "runs" / "notebook-times" / args.label
+        )
         print(f"{path.name}: {record['notebooks'][path.stem]}", flush=True)
         out.write_text(json.dumps(record, indent=1) + "\n")
     total = sum(n["seconds"] for n in record["notebooks"].values())

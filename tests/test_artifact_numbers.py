@@ -64,7 +64,8 @@ def test_each_marked_number_matches_its_artifact(where, folder, number, path, ke
 def test_there_are_marked_numbers_and_a_changed_one_fails():
     assert len(MARKED) >= 9
     where, folder, number, path, key = MARKED[0]
-    changed = f"{float(number) + 0.01:.{len(number.split('.')[1]) if '.' in number else 0}f}"
+    decimals = len(number.split(".")[1]) if "." in number else 0
+    changed = f"{float(number) + 10**-decimals:.{decimals}f}"  # one unit of the last digit shown
     with pytest.raises(AssertionError):
         check(changed, folder, path, key)
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
+from matplotlib.ticker import NullFormatter
 from torch import nn
 
 # ---------------------------------------------------------------- the backward graph
@@ -195,8 +196,14 @@ def gradient_report(model: nn.Module) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parameter", "shape", "status", "grad_norm"])
 
 
-def plot_gradient_flow(model: nn.Module, ax=None, title: str = "gradient norm per parameter"):
-    """A dot per parameter (log scale); red x at the top where a trainable one got no gradient."""
+def plot_gradient_flow(
+    model: nn.Module, ax=None, title: str = "gradient norm per parameter", legend: bool = True
+):
+    """A dot per parameter (log scale); red x at the top where a trainable one got no gradient.
+
+    The legend sits outside the axes, right of them (legend=False leaves it out, for the
+    panels of a row that share one), so that it never covers a dot.
+    """
     report = gradient_report(model)
     if ax is None:
         _, ax = plt.subplots(figsize=(max(6, 0.18 * len(report)), 3.5))
@@ -230,8 +237,10 @@ def plot_gradient_flow(model: nn.Module, ax=None, title: str = "gradient norm pe
             **style,
         )
     ax.set_yscale("log")
+    ax.yaxis.set_minor_formatter(NullFormatter())  # 2x10^-1, 3x10^-1 ... collide on short axes
     ax.set_xticks(list(x), report["parameter"], rotation=90, fontsize=6)
     ax.set_ylabel("‖grad‖")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.set_title(title, pad=14)  # above the strip of marks
+    if legend:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     return ax

@@ -195,7 +195,7 @@ def test_tour_notebook_runs_in_jupyterlab(jupyter_server, browser):
         pytest.skip(f"{source} does not exist")
     text = source.read_text()
     # The tour reads files relative to notebooks/ (e.g. ../results/...): copy those that exist.
-    needed = sorted(set(re.findall(r'\.\./((?:results|data)/[^"\'\\]+)', text)))
+    needed = sorted(set(re.findall(r'\.\./((?:results|data)/[^"\'\\\s)]+)', text)))
     missing = [p for p in needed if not (PROJECT / p).exists()]
     if missing:
         pytest.skip(f"the tour reads {', '.join(missing)}, which this checkout lacks")
