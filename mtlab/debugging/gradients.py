@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 from torch import nn
 
 # ---------------------------------------------------------------- the backward graph
@@ -237,7 +237,12 @@ def plot_gradient_flow(
             **style,
         )
     ax.set_yscale("log")
-    ax.yaxis.set_minor_formatter(NullFormatter())  # 2x10^-1, 3x10^-1 ... collide on short axes
+    # Minor ticks at 2x and 5x only, labelled where the axis spans two decades or less: a short
+    # axis still has numbers on it, and eight labels a decade never collide.
+    ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+    ax.yaxis.set_minor_formatter(
+        LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(2, 2))
+    )
     ax.set_xticks(list(x), report["parameter"], rotation=90, fontsize=6)
     ax.set_ylabel("‖grad‖")
     ax.set_title(title, pad=14)  # above the strip of marks
