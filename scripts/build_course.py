@@ -8,7 +8,8 @@ check cells carry nbgrader's cell metadata. What nbgrader cannot do is gather th
 notebook reaches outside its own folder. The notebooks link recorded numbers in the repo's
 results/ (`../results/minilm-full/results.json`); here those files are copied into the
 assignment and the links rewritten to `results/...`, so that the released folder works
-wherever a student puts it. Everything else in notebooks/ (answers/, ...) nbgrader copies itself.
+wherever a student puts it. The folders in KEEP (answers/) are copied beside the notebooks;
+nbgrader then copies every file of the assignment into the release and the graded folders.
 """
 
 from __future__ import annotations
