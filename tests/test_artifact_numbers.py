@@ -2,8 +2,9 @@
 
 A number measured on the course data is written in markdown as a link to the artifact and the
 key it comes from: `[0.435](../results/minilm-full/results.json "metrics.pretrain.sst")`. This
-test finds every such link in the notebooks and READMEs and checks the number against the file,
-rounded to the digits the prose shows. Change a number in the prose, and this test fails.
+test finds every such link in the notebooks, the READMEs and the answers (notebooks/answers/*.md,
+which link `../../results/...`) and checks the number against the file, rounded to the digits
+the prose shows. Change a number in the prose, and this test fails.
 """
 
 import json
@@ -14,18 +15,19 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).parents[1]
-MARKER = re.compile(r'\[([-+]?\d+(?:\.\d+)?)\]\(((?:\.\./)?results/[^ )]+\.json) "([^"]+)"\)')
+MARKER = re.compile(r'\[([-+]?\d+(?:\.\d+)?)\]\(((?:\.\./)*results/[^ )]+\.json) "([^"]+)"\)')
 
 
 def markdown_sources() -> list[tuple[str, Path, str]]:
-    """(where, folder links are relative to, markdown text) for every notebook cell and README."""
+    """(where, folder links are relative to, markdown text): notebook cells, READMEs, answers."""
     sources = []
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
             if cell.cell_type == "markdown":
                 sources.append((f"{path.name} cell {index}", path.parent, cell.source))
     pages = [ROOT / "README.md", ROOT / "notebooks" / "README.md", ROOT / "results" / "README.md"]
-    for readme in pages + sorted((ROOT / "docs").glob("*.md")):
+    answers = sorted((ROOT / "notebooks" / "answers").glob("*.md"))
+    for readme in pages + sorted((ROOT / "docs").glob("*.md")) + answers:
         sources.append((str(readme.relative_to(ROOT)), readme.parent, readme.read_text()))
     return sources
 
