@@ -23,6 +23,8 @@ import transformers
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
+from mtlab.tokenizer_checks import tokenizer_problem
+
 transformers.logging.set_verbosity_error()  # no "weights not initialised" chatter
 transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar in notebooks
 
@@ -128,11 +130,9 @@ def load_pretrained(name_or_path: str | Path | None = None) -> tuple[nn.Module, 
         )
     if local:
         _check_tokenizer_files(path)
-    if model.config.vocab_size != len(tokenizer):
-        raise ModelNotFoundError(
-            f"The tokenizer of {source} has {len(tokenizer)} tokens but the model expects "
-            f"{model.config.vocab_size}: they do not belong together."
-        )
+    problem = tokenizer_problem(model, tokenizer, path if local else None)
+    if problem:  # a shifted vocabulary runs, with every token on another token's embedding
+        raise ModelNotFoundError(problem)
     return model, tokenizer, name
 
 
