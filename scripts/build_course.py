@@ -9,7 +9,9 @@ notebook reaches outside its own folder. The notebooks link recorded numbers in 
 results/ (`../results/minilm-full/results.json`); here those files are copied into the
 assignment and the links rewritten to `results/...`, so that the released folder works
 wherever a student puts it. The folders in KEEP (answers/) are copied beside the notebooks;
-nbgrader then copies every file of the assignment into the release and the graded folders.
+their markdown links results/ one folder further up (`../../results/X`, from
+notebooks/answers/), rewritten to `../results/X` and copied the same way. nbgrader then copies
+every file of the assignment into the release and the graded folders.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "mtlab"
 OUTSIDE = re.compile(r"\.\./results/([\w./-]+\.\w+)")  # a file in the repo's results/
+OUTSIDE_KEPT = re.compile(r"\.\./\.\./results/([\w./-]+\.\w+)")  # the same, from answers/
 KEEP = ("answers",)  # folders of notebooks/ the assignment ships
 
 
@@ -34,13 +37,29 @@ def gather(notebook: nbformat.NotebookNode, results: Path, into: Path) -> set[st
     for cell in notebook.cells:
         used.update(OUTSIDE.findall(cell.source))
         cell.source = OUTSIDE.sub(r"results/\1", cell.source)
-    for name in used:
+    copy_results(used, results, into)
+    return used
+
+
+def gather_kept(folder: Path, results: Path, into: Path) -> set[str]:
+    """In the markdown of a kept folder (answers/), `../../results/X` to `../results/X`; copy X."""
+    used: set[str] = set()
+    for page in sorted(folder.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        used.update(OUTSIDE_KEPT.findall(text))
+        page.write_text(OUTSIDE_KEPT.sub(r"../results/\1", text), encoding="utf-8")
+    copy_results(used, results, into)
+    return used
+
+
+def copy_results(names: set[str], results: Path, into: Path) -> None:
+    """Copy each results/X named into `into/results/X`."""
+    for name in names:
         source = results / name
         if not source.is_file():
-            raise FileNotFoundError(f"a notebook refers to {source}, which does not exist")
+            raise FileNotFoundError(f"a link refers to {source}, which does not exist")
         (into / "results" / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, into / "results" / name)
-    return used
 
 
 def build(course: Path, notebooks: list[Path]) -> Path:
@@ -52,6 +71,7 @@ def build(course: Path, notebooks: list[Path]) -> Path:
     for folder in KEEP:
         if (ROOT / "notebooks" / folder).is_dir():
             shutil.copytree(ROOT / "notebooks" / folder, source / folder)
+            gather_kept(source / folder, ROOT / "results", source)
     for path in notebooks:
         notebook = nbformat.read(path, as_version=4)
         used = gather(notebook, ROOT / "results", source)

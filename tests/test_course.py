@@ -61,6 +61,16 @@ def test_the_release_holds_no_solution_hidden_test_or_output_and_links_inside_it
             assert (release / link).is_file(), f"{path.name} links {link}, not in the release"
     assert stubs == 28
     assert (release / "answers" / "08_bug_hunt.md").is_file()
+    pages = sorted((release / "answers").glob("*_questions.md"))
+    assert len(pages) == 9, [page.name for page in pages]
+    links = 0
+    for page in pages:  # the answers link results/ from answers/: ../results/X
+        text = page.read_text(encoding="utf-8")
+        assert "../../" not in text, f"{page.name} reaches outside the release"
+        for link in re.findall(r"\]\((\.\./results/[^ )]+)", text):
+            assert (page.parent / link).is_file(), f"{page.name} links {link}, not in the release"
+            links += 1
+    assert links > 0
 
 
 def submit(course: Path, student: str, answers: dict[str, str] | None) -> None:
