@@ -27,6 +27,7 @@ from mtlab.heads.losses import TaskLossError
 from mtlab.training.checkpoints import CheckpointError
 from mtlab.training.config import PRECISIONS, TrainConfig
 from mtlab.training.loop import NothingToTrainError
+from mtlab.training.output_folder import FolderInUseError
 
 HELP = {
     "data_dir": "folder with the course's CSV files (default: $MTLAB_DATA_DIR, data/, sample)",
@@ -37,7 +38,8 @@ HELP = {
     "dev_limit": "evaluate on at most N dev rows per task",
     "device": "auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps",
     "output_dir": "where results, chart, checkpoints and predictions go",
-    "resume": "continue an interrupted run from the checkpoints in --output-dir",
+    "resume": "continue an interrupted run from the checkpoints in --output-dir; refused when "
+    "they were saved with other options or data (without --resume a run starts over)",
     "feature_cache": "keep the frozen encoder's vectors in $MTLAB_CACHE_DIR "
     "(default ~/.cache/mtlab/features) so the next run skips encoding",
     "similarity_loss": "the STS head's training loss in both phases: mse, or cosent (ranks the "
@@ -49,7 +51,7 @@ HELP = {
     "batch_size": "examples per step",
     "lr": "peak learning rate (AdamW, linear warmup and decay)",
     "weight_decay": "AdamW weight decay",
-    "warmup": "fraction of the steps with a rising learning rate",
+    "warmup": "share of the steps with a rising learning rate, in [0, 1)",
     "schedule": "task sampling: round_robin or proportional",
     "log_every": "log the training losses every N steps",
     "max_steps": "stop after N steps",
@@ -84,6 +86,7 @@ MTLAB_ERRORS = (
     DataFormatError,
     ModelNotFoundError,
     CheckpointError,
+    FolderInUseError,
     TaskLossError,
     NothingToTrainError,
     FloatingPointError,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,13 +29,14 @@ from mtlab.evaluation.predictions import evaluate, one_class_warning, write_pred
 from mtlab.evaluation.submission import output_file, submit
 from mtlab.feature_cache import FeatureCache, default_cache_dir
 from mtlab.model import MultitaskBert
-from mtlab.runtime import describe_cpu, distributed, pick_device, set_seed, start_distributed
+from mtlab.runtime import distributed, pick_device, set_seed, start_distributed
 from mtlab.tasks import TASKS, get_task
 from mtlab.training.checkpoints import load_checkpoint_state, save_checkpoint
 from mtlab.training.config import TrainConfig
-from mtlab.training.estimate import describe as describe_estimate
-from mtlab.training.estimate import estimate_run
+from mtlab.training.estimate import print_estimate
 from mtlab.training.loop import train
+from mtlab.training.output_folder import check_writable_folder, hold_folder
+from mtlab.training.run_record import check_resume, phase_record, run_record
 
 # The seed project's reported dev scores (bert-base, after its fixes): the bar to beat.
 SEED_RESULTS = {
@@ -121,10 +123,17 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     on with the one cut short. Under torchrun every process trains; process 0 writes files.
     """
     # the output folder, the cache folder and the device, checked before any work
-    out, device = check_paths_and_device(config)
+    out, device = check_before_work(config)
     rank = start_distributed()
+    # one run at a time in a folder: process 0 holds it (torchrun's others write nothing)
+    with hold_folder(out) if rank == 0 else nullcontext():
+        return _run_in_folder(config, out, device, rank, progress)
+
+
+def _run_in_folder(
+    config: LabConfig, out: Path, device: torch.device, rank: int, progress: bool
+) -> dict:
     say = print if rank == 0 else _silent
-    out.mkdir(parents=True, exist_ok=True)
     # the data: every task's train, dev and test rows (seeded subsets where limited)
     set_seed(config.pretrain.seed)
     started = time.perf_counter()
@@ -133,6 +142,10 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     model = build_model(config, device)
     say(f"encoder: {model.encoder.name}, {model.trainable_parameters()['encoder']:,} parameters")
     say("training rows: " + ", ".join(f"{t} {len(ds):,}" for t, ds in train_sets.items()))
+    # what the run is made from, saved in its checkpoints: --resume goes on only the same run
+    record = run_record(config, model.encoder, train_sets, dev_sets, device)
+    if config.resume:
+        check_resume(out / "checkpoints", record, say)
     # each phase's settings and rows; the checkpoint that marks it done
     phases = plan_phases(config, train_sets)
     done = {phase: out / "checkpoints" / f"{phase}.pt" for phase in phases}
@@ -141,7 +154,7 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
     # the time it will take, timed on a copy of the model before any real work
     if progress and distributed()[1] == 1:
         to_run = {p: v for p, v in phases.items() if not (config.resume and done[p].exists())}
-        say_estimate(to_run, model, dev_sets, test_sets, sentences)
+        print_estimate(to_run, model, dev_sets, test_sets, sentences)
     # pretrain, then finetune: each trained (or loaded, if it finished before), then scored
     metrics, seconds, histories = {}, {}, []
     for phase, (train_config, sets) in phases.items():
@@ -160,11 +173,14 @@ def run_lab(config: LabConfig, *, progress: bool = True) -> dict:
             state_path,
             resume=config.resume,
             progress=progress,
+            record=phase_record(record, phase),
         )
         histories.append(history)
         seconds[phase] = round(time.perf_counter() - phase_started, 1)
         if rank == 0:
-            metrics[phase] = finish_phase(model, dev_sets, history, done[phase])
+            metrics[phase] = finish_phase(
+                model, dev_sets, history, done[phase], phase_record(record, phase)
+            )
             state_path.unlink(missing_ok=True)  # the phase is done: its final checkpoint counts
             say(f"after {phase} ({seconds[phase]:.0f} s): " + _format(metrics[phase]))
     if rank > 0:
@@ -213,9 +229,11 @@ def train_phase(
     *,
     resume: bool,
     progress: bool,
+    record: dict,
 ) -> pd.DataFrame:
     """One phase in its mode (pretrain first fills the feature cache with every sentence the
-    run needs); the training state saved to `state_path`, resumed from it when asked."""
+    run needs); the training state saved to `state_path` with the run's `record`, resumed from
+    it when asked."""
     settings, sets = plan
     model.set_mode(phase)
     if phase == "pretrain":
@@ -231,6 +249,7 @@ def train_phase(
         state_path=state_path,
         resume=resume,
         dev_sets=dev_sets,
+        record=record,
     )
 
 
@@ -247,11 +266,12 @@ def load_finished_phase(
 
 
 def finish_phase(
-    model: MultitaskBert, dev_sets: dict, history: pd.DataFrame, path: Path
+    model: MultitaskBert, dev_sets: dict, history: pd.DataFrame, path: Path, record: dict
 ) -> dict[str, float]:
     """Score the trained phase on dev and save it as a finished checkpoint; the scores."""
     metrics = evaluate(model, dev_sets)
-    save_checkpoint(model, path, metrics=metrics, history=history.to_dict("records"))
+    history = history.to_dict("records")
+    save_checkpoint(model, path, metrics=metrics, history=history, run=record)
     return metrics
 
 
@@ -329,36 +349,8 @@ def write_results(
     return results
 
 
-def say_estimate(
-    phases: dict, model: MultitaskBert, dev_sets: dict, test_sets: dict, sentences: list[str]
-) -> None:
-    """Print how long the phases still to run should take here (mtlab.training.estimate).
-
-    sentences: those the pretrain phase encodes unless the feature cache has them.
-    """
-    if not phases:  # both finished before an interruption: only the predictions are left
-        return
-    new_chars = 0
-    if "pretrain" in phases and model.feature_cache is not None:
-        new_chars = sum(
-            len(key[0]) for key in model.feature_cache.missing(model.encoder, sentences)
-        )
-    started = time.perf_counter()
-    lines = estimate_run(model, phases, dev_sets, test_sets, new_chars)
-    print(
-        f"estimated time on this machine ({describe_cpu()}), from steps timed in "
-        f"{time.perf_counter() - started:.0f} s:"
-    )
-    print(describe_estimate(lines))
-
-
-def check_paths_and_device(config: LabConfig) -> tuple[Path, torch.device]:
-    """Refuse an unusable output folder, cache folder or device before any work starts."""
-    out = Path(config.output_dir).expanduser()
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--output-dir {out} is a file; expected a folder for the run's results")
-    if config.feature_cache:
-        FeatureCache(default_cache_dir())  # raises if the cache folder is a file
+def check_before_work(config: LabConfig) -> tuple[Path, torch.device]:
+    """Refuse unusable options, output folder, cache folder or device before any work starts."""
     for phase in (config.pretrain, config.finetune):
         phase.check()
     for name in ("surgery", "smart"):  # train() would refuse them only after the encoding
@@ -367,6 +359,18 @@ def check_paths_and_device(config: LabConfig) -> tuple[Path, torch.device]:
                 f"{name} acts on the shared encoder, which pretrain freezes: set it "
                 f"for finetune only (--finetune-{name})"
             )
+    for name, least in (("train_limit", 1), ("finetune_limit", 1), ("dev_limit", 2)):
+        value = getattr(config, name)
+        if value is not None and (type(value) is not int or value < least):
+            why = " (a dev score such as Pearson r needs two rows)" if least == 2 else ""
+            raise ValueError(
+                f"--{name.replace('_', '-')} must be a whole number of rows, at least "
+                f"{least}{why}, or None for all; got {value!r}"
+            )
+    out = Path(config.output_dir).expanduser()
+    check_writable_folder(out, "--output-dir")
+    if config.feature_cache:
+        FeatureCache(default_cache_dir())  # raises if the cache folder is a file
     return out, pick_device(config.device)
 
 

@@ -11,7 +11,7 @@ from mtlab import MultitaskBert, TrainConfig, load_checkpoint, save_checkpoint, 
 from mtlab.__main__ import main as main_cli
 from mtlab.__main__ import parse_args
 from mtlab.data.datasets import SAMPLE_DIR
-from mtlab.experiment import check_paths_and_device
+from mtlab.experiment import check_before_work
 from mtlab.extensions.further_pretrain import (
     further_pretrain,
     main,
@@ -271,7 +271,7 @@ def test_every_extension_is_a_finetune_option_on_the_command_line():
     assert config.pretrain == parse_args([]).pretrain  # the pretrain phase keeps its defaults
     assert (config.similarity_loss, config.mnrl_weight) == ("cosent", 0.1)
     with pytest.raises(ValueError, match="set it for finetune only"):
-        check_paths_and_device(parse_args(["--smart", "1"]))  # both phases: refused up front
+        check_before_work(parse_args(["--smart", "1"]))  # both phases: refused up front
 
 
 @pytest.mark.slow

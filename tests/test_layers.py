@@ -22,6 +22,7 @@ RANKS = {
     "runtime": 3,
     "encoder": 4,
     "feature_cache": 4,
+    "tokenizer_checks": 4,
     "heads": 5,
     "model": 6,
     "evaluation": 7,

@@ -95,8 +95,25 @@ def _build_model(path, state: dict) -> MultitaskBert:
     for task in [t for t in model.heads if t not in state["heads"]]:
         del model.heads[task]
     for task, record in state["heads"].items():
-        model.add_head(task, HEAD_CLASSES[record["class"]](**record["options"]))
+        model.add_head(task, _rebuild_head(path, task, record))
     return model
+
+
+def _rebuild_head(path, task: str, record: dict):
+    """A course head from its recorded class and options; an option it does not take (a file
+    edited by hand, or written by another mtlab) is named, not left to a raw TypeError."""
+    head_class = HEAD_CLASSES[record["class"]]
+    options = record.get("options")
+    if not isinstance(options, dict):
+        raise CheckpointError(f"{path}: the {task!r} head's options are {options!r}, not a dict")
+    try:
+        return head_class(**options)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(
+            f"{path}: the {task!r} head ({record['class']}) cannot be rebuilt from its saved "
+            f"options {options}: {_first_lines(e, 1)}. Was the file written by another version "
+            "of mtlab, or edited?"
+        ) from None
 
 
 def _check_heads(path, heads: dict, model: MultitaskBert) -> None:
@@ -162,8 +179,10 @@ def write_atomically(state: dict, path: Path) -> None:
 # ------------------------------------------------------------ resuming a training run
 
 
-def save_training_state(path, model, optimizer, scheduler, step: int, log, best) -> None:
-    """Everything needed to continue a phase exactly where it stopped."""
+def save_training_state(
+    path, model, optimizer, scheduler, step: int, log, best, record: dict | None = None
+) -> None:
+    """Everything needed to continue a phase exactly where it stopped, and the run's record."""
     state = {
         "best": best.state_dict(),
         "model": model.state_dict(),
@@ -173,6 +192,8 @@ def save_training_state(path, model, optimizer, scheduler, step: int, log, best)
         **log.state_dict(),
         "rng": get_rng_state(),
     }
+    if record is not None:
+        state["run"] = record
     write_atomically(state, Path(path))
 
 

@@ -59,6 +59,11 @@ class TrainConfig:
             raise ValueError(f"smart must be a finite weight >= 0 (0 = off), got {self.smart}")
         if self.eval_every is not None and not self.eval_every > 0:
             raise ValueError(f"eval_every is in epochs and must be > 0, got {self.eval_every}")
+        if not 0 <= self.warmup < 1:
+            raise ValueError(
+                f"warmup is the share of the steps with a rising learning rate, in [0, 1); "
+                f"got {self.warmup} (0.1: the first tenth of the steps)"
+            )
         for name in ("lr", "weight_decay", "warmup", "grad_clip"):
             if not math.isfinite(getattr(self, name)) or getattr(self, name) < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")

@@ -23,7 +23,7 @@ from mtlab.batching import MultitaskBatches, text_length
 from mtlab.data.datasets import all_sentences
 from mtlab.feature_cache import FeatureCache
 from mtlab.model import MultitaskBert
-from mtlab.runtime import resolve_precision
+from mtlab.runtime import describe_cpu, resolve_precision
 from mtlab.training.config import TrainConfig
 from mtlab.training.loop import training_step
 from mtlab.training.optimizer import make_optimizer
@@ -236,3 +236,26 @@ def describe(lines: list[tuple[str, float]]) -> str:
     total = sum(seconds for _what, seconds in lines)
     parts = [f"  {what:<62} {seconds / 60:5.1f} min" for what, seconds in lines]
     return "\n".join([*parts, f"  {'in all, about':<62} {total / 60:5.1f} min"])
+
+
+def print_estimate(
+    phases: dict, model: MultitaskBert, dev_sets: dict, test_sets: dict, sentences: list[str]
+) -> None:
+    """Print how long the phases still to run should take here, timed as described above.
+
+    sentences: those the pretrain phase encodes unless the feature cache has them.
+    """
+    if not phases:  # both finished before an interruption: only the predictions are left
+        return
+    new_chars = 0
+    if "pretrain" in phases and model.feature_cache is not None:
+        new_chars = sum(
+            len(key[0]) for key in model.feature_cache.missing(model.encoder, sentences)
+        )
+    started = time.perf_counter()
+    lines = estimate_run(model, phases, dev_sets, test_sets, new_chars)
+    print(
+        f"estimated time on this machine ({describe_cpu()}), from steps timed in "
+        f"{time.perf_counter() - started:.0f} s:"
+    )
+    print(describe(lines))

@@ -109,13 +109,14 @@ def train(
     state_path: str | Path | None = None,
     resume: bool = False,
     dev_sets: Mapping | None = None,
+    record: dict | None = None,
 ) -> pd.DataFrame:
     """Train all tasks of `train_sets` together for one phase; return the history table.
-
     With `dev_sets` and `config.eval_every` dev is scored during training, and with
     `config.keep_best` the phase ends with the best weights there. `on_log` gets the history
-    every `log_every` steps (live plots). With `state_path` the training state is saved every
-    `config.checkpoint_every` steps; `resume=True` continues from it to the same numbers.
+    every `log_every` steps (live plots). With `state_path` the training state (and `record`,
+    see run_record) is saved every `config.checkpoint_every` steps; `resume=True` goes on
+    from it to the same numbers.
     """
     # settings checked, "auto" precision resolved for this device, seeds set, tasks trainable
     config, phase, (rank, world), talk = prepare(model, train_sets, config, phase, progress)
@@ -148,9 +149,8 @@ def train(
             dev.score_if_due(model, step, total, log)
             if state_path and config.checkpoint_every and step % config.checkpoint_every == 0:
                 if rank == 0:
-                    save_training_state(
-                        state_path, model, optimizer, scheduler, step, log, dev.best
-                    )
+                    state = (model, optimizer, scheduler, step, log, dev.best, record)
+                    save_training_state(state_path, *state)
                 saved = step
             bar.update()
     # a phase cut short by its budget is scored where it ended; then keep the best weights
