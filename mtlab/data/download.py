@@ -8,7 +8,9 @@ Each file goes to ``<name>.part``, is resumed with an HTTP Range request after a
 interruption, is checked against the manifest (`mtlab.data.manifest`: git blob ids) and only then
 renamed: a file under its real name is complete and correct. A broken or hostile server can
 neither fill the disk (at most the manifest's size) nor hang the command (--deadline per
-file, TIMEOUT_S per read). Bad arguments fail before any network work.
+file, from connecting to the last byte; TIMEOUT_S per read). Nothing is written through a
+link: a link, folder or pipe where a file or its .part goes is refused. Bad arguments and such
+names fail before any network work.
 """
 
 from __future__ import annotations
@@ -16,14 +18,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
 from mtlab.data.datasets import PROJECT_DATA_DIR
 from mtlab.data.manifest import ENTRY, FILES, ManifestError, file_digest, load_manifest
+from mtlab.data.safe_files import UnusableFileError, check_target
 from mtlab.data.transfer import CHUNK as CHUNK  # re-exported: the size of one read
 from mtlab.data.transfer import ChecksumError as ChecksumError
 from mtlab.data.transfer import DownloadError, Job, download_one, say
@@ -87,31 +88,41 @@ def download_course_data(
         expected = load_manifest(manifest)
     except ManifestError as error:
         raise ArgumentError(str(error)) from None
-    dest = _prepare_folder(Path(dest))
-    opener = urllib.request.build_opener()  # honours http_proxy/https_proxy/no_proxy
-    opener.addheaders = [("User-Agent", "mtlab-downloader")]
+    dest = _prepare_folder(Path(dest), names)
     paths = []
     for name in names:
         path = dest / name
-        if path.is_file() and file_digest(path, expected[name].kind) == expected[name].digest:
+        present = path.exists()  # after _prepare_folder: absent or a plain file
+        if present and file_digest(path, expected[name].kind) == expected[name].digest:
             say(progress, f"{name}: already present, checksum ok")
         else:
-            if path.exists():
+            if present:
                 say(progress, f"{name}: present but its checksum differs; downloading it again")
-            job = Job(base + name, path, expected[name], progress, timeout, deadline)
-            download_one(opener, job)
+            download_one(Job(base + name, path, expected[name], progress, timeout, deadline))
         paths.append(path)
     return paths
 
 
-def _prepare_folder(dest: Path) -> Path:
-    """dest, created if missing; a file in its place is an argument error, not a traceback."""
+def _prepare_folder(dest: Path, names: list[str]) -> Path:
+    """dest, created if missing and checked writable, with no name the download would write
+    through or over (a link, folder or pipe at a file's name or its .part's)."""
     if dest.exists() and not dest.is_dir():
         raise ArgumentError(f"--dest {dest} is a file, not a folder: give the folder to fill")
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ArgumentError(f"--dest {dest}: cannot create it ({error.strerror})") from None
+    if not os.access(dest, os.W_OK | os.X_OK):
+        raise ArgumentError(f"--dest {dest}: cannot write in this folder (no permission)")
+    for name in names:
+        try:
+            check_target(dest / name)
+            check_target(dest / f"{name}.part", appendable=True)
+        except UnusableFileError as error:
+            raise ArgumentError(
+                f"--dest {dest}: {error}; the download writes only plain files, never through "
+                "a link: move it away and run again"
+            ) from None
     return dest
 
 
@@ -163,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     except ArgumentError as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
-    except DownloadError as error:
+    except (DownloadError, UnusableFileError) as error:  # the latter: a name swapped meanwhile
         print(f"download failed: {error}", file=sys.stderr)
         return 1
     print(f"{len(paths)} file(s) in {args.dest}, every checksum verified.")

@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
+from mtlab.data.safe_files import open_for_reading
+
 # Git blob id and size in bytes of each file in the course repository's data/ folder. The sizes
 # of quora-train.csv and quora-test-student.csv are not recorded (None): the blob id alone pins
 # their bytes, and a size only bounds what a server may send (UNKNOWN_SIZE_CAP stands in).
@@ -99,12 +101,14 @@ def file_digest(path: Path, kind: str) -> str:
 
     sha1 is enough here: the ids are fixed in advance, so a forged file would need a second
     preimage, which nobody can compute (known sha1 collisions need both files made together).
+    A link or anything but a plain file raises UnusableFileError: a digest says nothing of
+    what a link will point to later.
     """
-    if kind == "git_blob":
-        digest = hashlib.sha1(b"blob %d\0" % path.stat().st_size)
-    else:
-        digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
+    with open_for_reading(path, follow=False) as (file, info):
+        if kind == "git_blob":
+            digest = hashlib.sha1(b"blob %d\0" % info.st_size)
+        else:
+            digest = hashlib.sha256()
+        while chunk := file.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
