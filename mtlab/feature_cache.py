@@ -9,11 +9,14 @@ a fingerprint of the weights and the tokenizer, so finetuned weights, another mo
 another pooling can never pick up stale vectors.
 
 The files live in $MTLAB_CACHE_DIR, or ~/.cache/mtlab/features. Delete the folder to
-start over; nothing else refers to it.
+start over; nothing else refers to it. Nothing in it is needed, only time-saving: a damaged
+file, or nan vectors in one, are reported and encoded again, and a folder that cannot be
+written to is reported once, the vectors then staying in memory for the run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -31,12 +34,10 @@ class FeatureCache:
 
     def __init__(self, directory: str | Path | None = None) -> None:
         self.directory = Path(directory).expanduser() if directory is not None else None
-        if self.directory is not None and self.directory.exists() and not self.directory.is_dir():
-            raise ValueError(
-                f"feature cache folder {self.directory} is a file; expected a folder "
-                "(set MTLAB_CACHE_DIR to one, or pass --no-feature-cache)"
-            )
+        if self.directory is not None:
+            _check_folder(self.directory)
         self.vectors: dict[Key, torch.Tensor] = {}
+        self.writable = True  # False once a save failed: the vectors then stay in memory
 
     def clear(self) -> None:
         """Forget the vectors in memory (they only hold for the weights they came from)."""
@@ -70,8 +71,24 @@ class FeatureCache:
         )
         for i in bar:
             self._encode(encoder, keys[i : i + chunk])
-        if self.directory is not None and keys:
-            save_vectors(self.file_for(encoder), {k: v.cpu() for k, v in self.vectors.items()})
+        if self.directory is not None and self.writable and keys:
+            self._save(self.file_for(encoder))
+
+    def _save(self, path: Path) -> None:
+        """Write the file; a folder that cannot be written to only costs the disk copy.
+
+        The cache saves time but holds nothing that cannot be encoded again, so a
+        read-only or full disk gets a warning, once, and the run goes on without it.
+        """
+        try:
+            save_vectors(path, {k: v.cpu() for k, v in self.vectors.items()})
+        except OSError as e:
+            self.writable = False
+            print(
+                f"warning: cannot write the feature cache {path} ({e.strerror or e}); the "
+                "vectors stay in memory for this run only. Set MTLAB_CACHE_DIR to a folder "
+                "you can write to, or pass --no-feature-cache"
+            )
 
     def missing(self, encoder, sentences: Sequence[str]) -> list[Key]:
         """The sentences not cached yet, shortest first; reads the disk file in when needed."""
@@ -105,7 +122,36 @@ class FeatureCache:
                 part = keys[i : i + chunk]
                 first = [k[0] for k in part]
                 second = [k[1] for k in part] if len(part[0]) == 2 else None
-                self.vectors.update(zip(part, encoder(**encoder.tokenize(first, second))))
+                vectors = encoder(**encoder.tokenize(first, second))
+                _check_finite(encoder, part, vectors)
+                self.vectors.update(zip(part, vectors))
+
+
+def _check_finite(encoder, keys: list[Key], vectors: torch.Tensor) -> None:
+    """A frozen encoder that gives nan gives it every time: stop before it is cached.
+
+    Trained on, nan vectors would make the loss nan, and the message about that would
+    blame the learning rate, which never touched these frozen weights.
+    """
+    bad = (~torch.isfinite(vectors)).any(dim=1)
+    if bad.any():
+        raise FloatingPointError(
+            f"the frozen encoder {encoder.name} gave nan or inf vectors for {int(bad.sum())} "
+            f"of {len(keys)} sentences (e.g. {keys[int(bad.nonzero()[0])][0][:60]!r}): its "
+            "weights hold nan or inf. Load the encoder again from its folder, or from a "
+            "checkpoint saved before it broke"
+        )
+
+
+def _check_folder(directory: Path) -> None:
+    """The cache folder, or the nearest part of its path that exists, must be a folder."""
+    existing = next(p for p in (directory, *directory.parents) if p.exists())
+    if not existing.is_dir():
+        where = "is a file" if existing == directory else f"is inside {existing}, a file"
+        raise ValueError(
+            f"feature cache folder {directory} {where}; expected a folder "
+            "(set MTLAB_CACHE_DIR to one, or pass --no-feature-cache)"
+        )
 
 
 def default_cache_dir() -> Path:
@@ -136,7 +182,8 @@ def load_vectors(path: Path, width: int | None = None) -> dict[Key, torch.Tensor
     """The vectors stored in `path` ({} when there is no file yet).
 
     A damaged file (say, a run killed while writing it on a full disk) is reported and
-    ignored: the vectors are simply encoded again.
+    ignored, and vectors that are nan or inf are reported and dropped: their sentences
+    are simply encoded again, and the next save writes the file without them.
     """
     if not path.is_file():
         return {}
@@ -145,15 +192,26 @@ def load_vectors(path: Path, width: int | None = None) -> dict[Key, torch.Tensor
         keys, vectors = stored["keys"], stored["vectors"]
         if len(keys) != len(vectors):
             raise ValueError(f"{len(keys)} keys but {len(vectors)} vectors")
-        if width is not None and (vectors.dim() != 2 or vectors.shape[1] != width):
-            raise ValueError(f"vectors of shape {tuple(vectors.shape)}, expected width {width}")
+        if not vectors.is_floating_point() or vectors.dim() != 2:
+            raise ValueError(f"vectors of shape {tuple(vectors.shape)} and type {vectors.dtype}")
+        if width is not None and vectors.shape[1] != width:
+            raise ValueError(f"vectors of width {vectors.shape[1]}, expected width {width}")
+        loaded = dict(zip(map(tuple, keys), vectors))
     except Exception as e:  # damaged bytes make torch's unpickler fail in many ways
         print(
             f"warning: ignoring the damaged feature cache {path} ({type(e).__name__}: "
             f"{str(e)[:120]}); its sentences will be encoded again"
         )
         return {}
-    return dict(zip(map(tuple, keys), vectors))
+    finite = torch.isfinite(vectors).all(dim=1)
+    if not finite.all():
+        print(
+            f"warning: the feature cache {path} holds {int((~finite).sum())} of {len(keys)} "
+            "vectors that are nan or inf (a damaged file, or one written by a broken run); "
+            "they were dropped and their sentences will be encoded again"
+        )
+        loaded = {tuple(k): v for k, v, ok in zip(keys, vectors, finite.tolist()) if ok}
+    return loaded
 
 
 def save_vectors(path: Path, vectors: dict[Key, torch.Tensor]) -> None:
@@ -165,5 +223,9 @@ def save_vectors(path: Path, vectors: dict[Key, torch.Tensor]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     keys = list(vectors)
-    torch.save({"keys": keys, "vectors": torch.stack([vectors[k] for k in keys])}, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save({"keys": keys, "vectors": torch.stack([vectors[k] for k in keys])}, tmp)
+        os.replace(tmp, path)
+    finally:  # a write that failed half way leaves no partial file behind
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)

@@ -1,9 +1,14 @@
 """Frozen vectors on disk: read back exactly, never reused for other weights or settings."""
 
+import errno
+
+import pytest
 import torch
 
-from mtlab import FeatureCache, MultitaskBert
+from mtlab import FeatureCache, MultitaskBert, feature_cache
+from mtlab.data.datasets import SAMPLE_DIR, load_dataset
 from mtlab.feature_cache import load_vectors
+from mtlab.training import TrainConfig, train
 from tests.conftest import make_tiny_encoder
 
 SENTENCES = ["a fine film", "dull and long", "a dog runs", "a fine film"]
@@ -118,3 +123,110 @@ def test_without_a_cache_a_frozen_model_gives_the_same_vectors(tiny_encoder):
     again = model.embed(["a cat", "a dog"])
     assert not again.requires_grad
     assert torch.allclose(cached, again, atol=1e-6)
+
+
+def poison(path, rows: dict[int, float]) -> None:
+    """Overwrite some stored vectors' first number with nan or inf, as a broken run might."""
+    stored = torch.load(path, weights_only=True)
+    for row, value in rows.items():
+        stored["vectors"][row, 0] = value
+    torch.save(stored, path)
+
+
+def test_nan_vectors_on_disk_are_dropped_and_encoded_again(tokenizer, tmp_path, capsys):
+    first = frozen(tokenizer, tmp_path)
+    first.warm(SENTENCES)
+    poison(first.file(), {0: float("nan"), 2: float("inf")})
+    second = frozen(tokenizer, tmp_path)
+    calls = count_forward_calls(second)
+    second.warm(SENTENCES)
+    out = capsys.readouterr().out
+    assert f"the feature cache {first.file()} holds 2 of 3 vectors that are nan or inf" in out
+    assert "encoded again" in out and "learning rate" not in out
+    assert len(calls) == 1  # only the two dropped sentences, in one chunk
+    assert torch.equal(second.embed(SENTENCES), first.embed(SENTENCES))
+    stored = load_vectors(second.file())  # rewritten without them
+    assert len(stored) == 3 and all(torch.isfinite(v).all() for v in stored.values())
+    assert capsys.readouterr().out == ""
+
+
+def test_pretraining_on_a_nan_cache_trains_instead_of_blaming_the_learning_rate(
+    tiny_encoder, tmp_path, capsys
+):
+    data = {"sst": load_dataset("sst", "train", SAMPLE_DIR, limit=8)}
+    model = MultitaskBert(tiny_encoder, features=FeatureCache(tmp_path)).set_mode("pretrain")
+    model.feature_cache.warm(model.encoder, [e["sentence"] for e in data["sst"]], progress=False)
+    path = model.feature_cache.file_for(model.encoder)
+    poison(path, dict.fromkeys(range(8), float("nan")))
+    model.feature_cache.clear()
+    train(model, data, TrainConfig(batch_size=4), progress=False)  # no FloatingPointError
+    assert "holds 8 of 8 vectors that are nan or inf" in capsys.readouterr().out
+
+
+def test_an_encoder_that_gives_nan_is_stopped_before_its_vectors_are_cached(tokenizer, tmp_path):
+    broken = frozen(tokenizer, tmp_path)
+    with torch.no_grad():
+        broken.encoder.bert.embeddings.word_embeddings.weight.fill_(float("nan"))
+    with pytest.raises(FloatingPointError, match="frozen encoder tiny-bert gave nan or inf "
+                       r"vectors for 3 of 3 sentences .*weights hold nan"):  # fmt: skip
+        broken.warm(SENTENCES)
+    assert not broken.file().exists() and broken.cache.vectors == {}
+
+
+def stored_as(path, content) -> None:
+    torch.save(content, path)
+
+
+DAMAGE = {
+    "truncated": lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),
+    "empty": lambda path: path.write_bytes(b""),
+    "wrong width": lambda path: stored_as(path, {"keys": [("a",)], "vectors": torch.zeros(1, 7)}),
+    "whole numbers": lambda path: stored_as(
+        path, {"keys": [("a",)], "vectors": torch.zeros(1, 32, dtype=torch.long)}
+    ),
+    "keys not texts": lambda path: stored_as(path, {"keys": [1], "vectors": torch.zeros(1, 32)}),
+    "a list": lambda path: stored_as(path, [1, 2, 3]),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_or_foreign_file_is_ignored_and_rewritten(tokenizer, tmp_path, capsys, damage):
+    encoder = frozen(tokenizer, tmp_path)
+    encoder.warm(SENTENCES[:1])
+    encoder.cache.clear()
+    DAMAGE[damage](encoder.file())
+    encoder.warm(SENTENCES)
+    assert f"ignoring the damaged feature cache {encoder.file()}" in capsys.readouterr().out
+    assert len(load_vectors(encoder.file(), width=32)) == 3
+
+
+def test_a_cache_folder_that_cannot_be_written_is_warned_of_once(tokenizer, tmp_path, capsys):
+    encoder = frozen(tokenizer, tmp_path)
+    encoder.file().mkdir(parents=True)  # a folder where the file should go: the rename fails
+    encoder.warm(SENTENCES[:2])
+    out = capsys.readouterr().out
+    assert f"warning: cannot write the feature cache {encoder.file()}" in out
+    assert "MTLAB_CACHE_DIR" in out and "--no-feature-cache" in out
+    encoder.warm(SENTENCES)  # goes on in memory, without trying the disk again
+    assert capsys.readouterr().out == "" and len(encoder.cache.vectors) == 3
+    assert list(tmp_path.rglob("*.tmp")) == []  # no half-written file left behind
+
+
+def test_a_read_only_cache_folder_is_warned_of(tokenizer, tmp_path, capsys, monkeypatch):
+    def refuse(obj, path):  # what a read-only folder does (tests run as root, who may write)
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(feature_cache.torch, "save", refuse)
+    encoder = frozen(tokenizer, tmp_path)
+    encoder.warm(SENTENCES)
+    assert "cannot write the feature cache" in capsys.readouterr().out
+    assert torch.isfinite(encoder.embed(SENTENCES)).all()
+
+
+def test_a_cache_folder_that_is_a_file_or_inside_one_is_refused(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(ValueError, match=f"feature cache folder {afile} is a file"):
+        FeatureCache(afile)
+    with pytest.raises(ValueError, match=f"folder {afile / 'sub'} is inside {afile}, a file"):
+        FeatureCache(afile / "sub")
