@@ -149,5 +149,7 @@ def _config_problem(model, specials: dict[str, tuple[str, int]], where: str) -> 
     token, token_id = specials["pad"]
     return (
         f"{where}: config.json has pad_token_id {config_pad} but the tokenizer pads with "
-        f"{token!r}, id {token_id}: padding would be read as another token. {FIX}"
+        f"{token!r}, id {token_id}: padding would be read as another token. Use the "
+        "tokenizer these weights were trained with, or, if it is that one, set pad_token_id "
+        f"in config.json to {token_id}."
     )
