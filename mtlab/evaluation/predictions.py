@@ -51,9 +51,9 @@ def run_model(model: MultitaskBert, task: str, dataset, batch_size: int = 64) ->
 
 def _diverged(task: str, count: int, total: int) -> str:
     return (
-        f"{task}: the model's output is nan or inf for {count} of {total} rows, which have "
-        "no answer then: the model has diverged (nan in its weights, from a nan loss or a "
-        "damaged checkpoint) or its encoder gave nan vectors"
+        f"{task}: the model's output is nan or inf for {count} of {total} rows: the model "
+        "has diverged (nan in its weights, from a nan loss or a damaged checkpoint) or its "
+        "encoder gave nan vectors"
     )
 
 
