@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 METRICS = ("accuracy", "pearson")  # classes are scored by accuracy, scores by Pearson r
+QUOTINGS = ("csv", "none")  # how a task's files quote their fields (mtlab.data.tsv)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Task:
     output_name: str = ""  # predictions go to <output_name>-<split>-output.csv (default: name)
     head: str = ""  # the kind of head it gets by default (see mtlab.heads.default_head)
     label_names: tuple[str, ...] = ()  # words for the classes, for widgets and plots
+    quoting: str = "csv"  # "csv": fields may be quoted ("" inside); "none": quotes are text
 
     @property
     def is_pair(self) -> bool:
@@ -126,12 +128,14 @@ def register_task(
     output_name: str | None = None,
     head: str | None = None,
     label_names: Iterable[str] = (),
+    quoting: str = "csv",
 ) -> Task:
     """Add a task to the table (or replace one of the same name) and return its entry.
 
     Give its labels either as `num_classes` (integers 0..n-1) or as a `score_range`, and
     its data as `files` (split -> file name in the data folder, or a path) and/or `rows`
-    (split -> a pandas DataFrame or a list of dicts, with the same column names).
+    (split -> a pandas DataFrame or a list of dicts, with the same column names). Files
+    follow csv quoting unless `quoting="none"` (quotes are plain text, as in MRPC's files).
     """
     text_columns = tuple(text_columns)
     files, rows = dict(files or {}), dict(rows or {})
@@ -141,6 +145,8 @@ def register_task(
     )
     if len(set(columns)) != len(columns):
         problems.append(f"id, text and label columns must differ, got {columns}")
+    if quoting not in QUOTINGS:
+        problems.append(f"quoting must be one of {QUOTINGS}, got {quoting!r}")
     if problems:
         raise ValueError(f"register_task({name!r}): " + "; ".join(problems))
     if head is None:  # the usual head for a task's shape: classes or a score, of one or two texts
@@ -163,6 +169,7 @@ def register_task(
         output_name=output_name or name,
         head=head,
         label_names=tuple(label_names),
+        quoting=quoting,
     )
     _REGISTRY[name] = task
     return task

@@ -433,7 +433,8 @@ def test_an_unclosed_quote_costs_its_own_row_only(tmp_path, capsys):
     assert len(dataset) == 4999
     assert [str(p) for p in dataset.problems] == [
         "ids-sst-train.csv line 6: a quote opened on this line is never closed: remove it, or "
-        'close it (a quote inside a quoted field is written "")'
+        'close it (a quote inside a quoted field is written ""); if quotes are plain text in '
+        "this file, register its task with quoting='none'"
     ]
     with pytest.raises(DataFormatError, match="line 6: a quote opened on this line"):
         load_dataset("sst", "train", tmp_path, strict=True)

@@ -23,8 +23,10 @@ import pandas as pd
 from mtlab.data.tsv import BadLine, DataFormatError, check_is_file, locate_columns, read_lines
 from mtlab.tasks import Task, get_task
 
-# Delimiters that a header without tabs may have been written with, named for messages.
 MAX_LINES_IN_SUMMARY = 5
+# What an id cannot hold, since predictions are written `<id> , <value>` per line: a comma or
+# tab (a reader splits there), a quote (taken for quoting), a control or line-break character.
+NOT_IN_AN_ID = re.compile('[,\t"\x00-\x1f\x7f\x85\u2028\u2029]')
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def read_task_file(
     path = Path(path)
     check_is_file(path)
     needed = _needed_columns(spec, labelled)
-    rows = read_lines(path)
+    rows = read_lines(path, spec.quoting)
     first = next(rows, None)
     if first is None:
         raise DataFormatError(f"{path.name} is empty: expected a tab-separated header {needed}")
@@ -123,7 +125,7 @@ def _parse_rows(
         try:
             if isinstance(fields, BadLine):
                 raise fields
-            if [field.strip() for field in fields] == header:
+            if {spec.id_column, *spec.text_columns} <= {field.strip() for field in fields}:
                 raise BadLine("a copy of the header row (were two files joined into one?)")
             example = _parse_row(fields, len(header), columns, spec, labelled)
             if example["id"] in first_line_of_id:
@@ -162,6 +164,11 @@ def _parse_row(
     example: dict = {"id": fields[columns[spec.id_column]].strip()}
     if not _visible(example["id"]):
         issues.append(f"blank id in column {spec.id_column!r}" + _invisible(example["id"]))
+    elif bad := NOT_IN_AN_ID.search(example["id"]):
+        issues.append(
+            f"id {example['id']!r} in column {spec.id_column!r} holds {bad.group()!r}, which the "
+            "predictions file (id , value per line) cannot hold"
+        )
     for column, key in zip(spec.text_columns, spec.keys):
         example[key] = fields[columns[column]].strip()
         if not _visible(example[key]):

@@ -1,4 +1,4 @@
-"""The file format: UTF-8 text, one record per line, tab-separated, csv quoting, a header.
+"""The file format: UTF-8, one record per line, tab-separated, csv quoting or none, a header.
 
 Every record of the course's files is one line, so a file is split on newlines first and each
 line parsed on its own with the csv module in strict mode (quoted fields may hold tabs and
@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 OTHER_DELIMITERS: dict[str, str] = {",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
+BOM = "\ufeff"
+CARRIAGE_RETURN = (
+    "a carriage return (\\r) in the middle of the line: each row must be one line ending in "
+    "\\n (or \\r\\n)"
+)
+# said with every quote problem: the file may simply not use quoting
+NO_QUOTING = "; if quotes are plain text in this file, register its task with quoting='none'"
 
 
 class DataFormatError(ValueError):
@@ -33,6 +41,11 @@ def check_is_file(path: Path) -> None:
         )
     if path.is_dir():
         raise DataFormatError(f"{path} is a folder; expected the data file {path.name} there")
+    if path.exists() and not path.is_file():
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(path.stat().st_mode) else "not a regular file"
+        raise DataFormatError(
+            f"{path} is {kind}; expected a data file mtlab can read whole and read again"
+        )
     if not path.is_file():
         raise DataFormatError(
             f"{path.name} not found in {path.parent}. Set MTLAB_DATA_DIR to the folder with "
@@ -40,27 +53,34 @@ def check_is_file(path: Path) -> None:
         )
 
 
-def read_lines(path: Path) -> Iterator[tuple[int, list[str] | BadLine]]:
+def read_lines(path: Path, quoting: str = "csv") -> Iterator[tuple[int, list[str] | BadLine]]:
     """Yield (line number, fields) per line, or (line number, BadLine) for a line that is not
     a clean tab-separated record.
 
-    Every record of these files is one line, so the file is split on newlines first and each
-    line parsed on its own with the csv module in strict mode (quoted fields may hold tabs and
-    doubled quotes): a broken line costs that line only, and line numbers are an editor's.
+    quoting "csv": a field may be quoted, holding tabs and doubled quotes; "none": a quote is
+    a plain character (files such as MRPC's, whose unquoted fields hold quotes). A byte order
+    mark at the start of a line (two files joined, each with its own) is dropped.
     """
-    raw = path.read_bytes()
-    text = _decode(path, raw)
+    text = _decode(path, path.read_bytes())
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()  # the newline that ends the last line
     for number, line in enumerate(lines, 1):
+        line = line.removesuffix("\r").removeprefix(BOM)
+        if quoting == "none":
+            yield number, _unquoted_fields(line)
+            continue
         try:
-            yield (
-                number,
-                _fields(line.removesuffix("\r"), lines[number] if number < len(lines) else None),
-            )
+            yield number, _fields(line, lines[number] if number < len(lines) else None)
         except BadLine as bad:
             yield number, bad
+
+
+def _unquoted_fields(line: str) -> list[str] | BadLine:
+    """A line split on tabs, quotes and all, for a file written without quoting."""
+    if "\r" in line:
+        return BadLine(CARRIAGE_RETURN)
+    return line.split("\t")
 
 
 def _decode(path: Path, raw: bytes) -> str:
@@ -86,10 +106,7 @@ def _decode(path: Path, raw: bytes) -> str:
 def _fields(line: str, next_line: str | None) -> list[str]:
     """One line's tab-separated fields; a line the csv module refuses raises BadLine, in words."""
     if "\r" in line:
-        raise BadLine(
-            "a carriage return (\\r) in the middle of the line: each row must be one "
-            "line ending in \\n (or \\r\\n)"
-        )
+        raise BadLine(CARRIAGE_RETURN)
     try:
         return next(csv.reader([line], delimiter="\t", strict=True), [])
     except csv.Error as error:
@@ -98,16 +115,16 @@ def _fields(line: str, next_line: str | None) -> list[str]:
         closes = next_line is not None and next_line.count('"') % 2 == 1
         raise BadLine(
             "a quoted field holds a line break (its quote closes on the next line): each "
-            "row must be one line, remove the line break"
+            "row must be one line, remove the line break" + NO_QUOTING
             if closes
             else "a quote opened on this line is never closed: remove it, or close it (a "
-            'quote inside a quoted field is written "")'
+            'quote inside a quoted field is written "")' + NO_QUOTING
         )
     if "expected after" in message:
         raise BadLine(
             "a field starts with a quote but goes on after the closing quote (as in "
             '"Hello" he said): quote the whole field and double the quotes inside it, '
-            "or remove the quotes"
+            "or remove the quotes" + NO_QUOTING
         )
     if "field larger than field limit" in message:
         raise BadLine(f"a field longer than {csv.field_size_limit():,} characters")
