@@ -38,8 +38,7 @@ import torch
 from bench.baselines import naive_rows, sst_rows
 from bench.peer_comparison import constant_guess, describe_runs, peer_comparison
 from bench.step_profile import print_step_profile
-from mtlab.data.datasets import load_dataset, resolve_data_dir
-from mtlab.experiment import random_subset
+from mtlab.data.datasets import load_dataset, random_subset, resolve_data_dir
 from mtlab.runtime import describe_cpu
 from mtlab.tasks import TASKS
 

@@ -27,7 +27,7 @@ from mtlab.heads.losses import TaskLossError
 from mtlab.training.checkpoints import CheckpointError
 from mtlab.training.config import PRECISIONS, TrainConfig
 from mtlab.training.loop import NothingToTrainError
-from mtlab.training.output_folder import FolderInUseError
+from mtlab.training.output_folder import FolderInUseError, OutputWriteError
 
 HELP = {
     "data_dir": "folder with the course's CSV files (default: $MTLAB_DATA_DIR, data/, sample)",
@@ -87,6 +87,7 @@ MTLAB_ERRORS = (
     ModelNotFoundError,
     CheckpointError,
     FolderInUseError,
+    OutputWriteError,
     TaskLossError,
     NothingToTrainError,
     FloatingPointError,

@@ -21,11 +21,17 @@ from mtlab.data.datasets import (
     DataSource,
     all_sentences,
     load_dataset,
+    random_subset,
     resolve_data_dir,
     warn_if_shared_ids,
 )
 from mtlab.debugging.plots import plot_comparison
-from mtlab.evaluation.predictions import evaluate, one_class_warning, write_predictions
+from mtlab.evaluation.predictions import (
+    check_dev_set,
+    evaluate,
+    one_class_warning,
+    write_predictions,
+)
 from mtlab.evaluation.submission import output_file, submit
 from mtlab.feature_cache import FeatureCache, default_cache_dir
 from mtlab.model import MultitaskBert
@@ -35,7 +41,7 @@ from mtlab.training.checkpoints import load_checkpoint_state, save_checkpoint
 from mtlab.training.config import TrainConfig
 from mtlab.training.estimate import print_estimate
 from mtlab.training.loop import train
-from mtlab.training.output_folder import check_writable_folder, hold_folder
+from mtlab.training.output_folder import check_writable_folder, hold_folder, write_atomically
 from mtlab.training.run_record import check_resume, phase_record, run_record
 
 # The seed project's reported dev scores (bert-base, after its fixes): the bar to beat.
@@ -100,6 +106,7 @@ def load_task_data(config: LabConfig) -> tuple[DataSource, dict, dict, dict]:
     }
     for task in TASKS:
         warn_if_shared_ids(train_sets[task], dev_sets[task])
+        check_dev_set(task, dev_sets[task])  # a score it cannot give fails now, not after training
     test_sets = {
         t: load_dataset(t, "test", source.path)
         for t in TASKS
@@ -323,9 +330,11 @@ def write_results(
     """results.csv (the comparison), history.csv, comparison.png and results.json; the results."""
     table = comparison_table(metrics)
     history = pd.concat(histories, ignore_index=True)
-    history.to_csv(out / "history.csv", index=False)
-    table.to_csv(out / "results.csv")
-    plt.close(plot_comparison(table, out / "comparison.png"))  # saved, not shown twice
+    write_atomically(out / "history.csv", lambda tmp: history.to_csv(tmp, index=False))
+    write_atomically(out / "results.csv", table.to_csv)
+    figure = plot_comparison(table)
+    write_atomically(out / "comparison.png", lambda tmp: figure.savefig(tmp, dpi=120, format="png"))
+    plt.close(figure)  # saved, not shown twice
     results = {
         "config": asdict(config),
         "data": {"path": str(source.path), "is_sample": source.is_sample, "reason": source.reason},
@@ -345,7 +354,9 @@ def write_results(
             *written,
         ],
     }
-    (out / "results.json").write_text(json.dumps(results, indent=2))
+    write_atomically(
+        out / "results.json", lambda tmp: tmp.write_text(json.dumps(results, indent=2))
+    )
     return results
 
 
@@ -376,19 +387,6 @@ def check_before_work(config: LabConfig) -> tuple[Path, torch.device]:
 
 def _silent(*_args, **_kwargs) -> None:
     """print() for processes other than the first: one voice per run."""
-
-
-def random_subset(dataset, limit: int | None, seed: int = 0):
-    """`limit` rows drawn at random (seeded), all rows when limit is None.
-
-    Never the first rows: the course's SST train file is ordered, its first 1,500 rows
-    mostly positive, and a head finetuned on them learns to say "positive".
-    """
-    if limit is None or limit >= len(dataset):
-        return dataset
-    generator = torch.Generator().manual_seed(seed)
-    rows = torch.randperm(len(dataset), generator=generator)[:limit].sort().values
-    return torch.utils.data.Subset(dataset, rows.tolist())
 
 
 def _format(scores: dict[str, float]) -> str:

@@ -43,8 +43,8 @@ import torch
 from bench.extension_table import EXTENSIONS, describe
 from mtlab import TASKS, MultitaskBert, evaluate, load_checkpoint, load_dataset, save_checkpoint
 from mtlab import train as train_phase
-from mtlab.data.datasets import all_sentences, resolve_data_dir
-from mtlab.experiment import finetune_defaults, pretrain_defaults, random_subset
+from mtlab.data.datasets import all_sentences, random_subset, resolve_data_dir
+from mtlab.experiment import finetune_defaults, pretrain_defaults
 from mtlab.extensions.further_pretrain import further_pretrain, task_sentences
 from mtlab.feature_cache import FeatureCache, default_cache_dir
 from mtlab.runtime import describe_cpu, set_seed

@@ -16,8 +16,7 @@ import statistics
 
 from bench.contest import PeerConfig
 from bench.peer_comparison import mtlab_run
-from mtlab.data.datasets import load_dataset, resolve_data_dir
-from mtlab.experiment import random_subset
+from mtlab.data.datasets import load_dataset, random_subset, resolve_data_dir
 from mtlab.runtime import describe_cpu
 
 

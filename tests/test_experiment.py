@@ -106,7 +106,7 @@ def test_every_train_config_field_has_its_three_options():
 
 
 def test_limits_draw_rows_at_random_not_the_first_ones():
-    from mtlab.experiment import random_subset
+    from mtlab.data.datasets import random_subset
 
     data = list(range(100))
     subset = random_subset(data, 10, seed=0)

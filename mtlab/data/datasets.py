@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from torch.utils.data import Dataset
+import torch
+from torch.utils.data import Dataset, Subset
 
 from mtlab.data.reader import DataFormatError, RowProblem, read_task_file, read_task_rows
 from mtlab.tasks import COURSE_TASKS, Task, get_task
@@ -246,3 +247,16 @@ def all_sentences(datasets: Mapping) -> list[str]:
         for example in dataset
         for key in get_task(task).keys
     ]
+
+
+def random_subset(dataset, limit: int | None, seed: int = 0):
+    """`limit` rows drawn at random (seeded), all rows when limit is None.
+
+    Never the first rows: the course's SST train file is ordered, its first 1,500 rows
+    mostly positive, and a head finetuned on them learns to say "positive".
+    """
+    if limit is None or limit >= len(dataset):
+        return dataset
+    generator = torch.Generator().manual_seed(seed)
+    rows = torch.randperm(len(dataset), generator=generator)[:limit].sort().values
+    return Subset(dataset, rows.tolist())

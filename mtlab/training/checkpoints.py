@@ -169,11 +169,19 @@ def load_checkpoint_state(path: str | Path) -> dict:
 
 
 def write_atomically(state: dict, path: Path) -> None:
-    """Write to a temporary file, then rename: an interrupted write never leaves half a file."""
+    """Write to a temporary file, then rename: an interrupted write (or a full disk) never
+    leaves half a checkpoint; the previous one stays."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as e:  # torch reports a full disk as a RuntimeError
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(
+            f"could not write the checkpoint {path} ({_first_lines(e, 1)}): nothing half-written "
+            "is left and an earlier checkpoint there is intact; free some space and run again"
+        ) from None
 
 
 # ------------------------------------------------------------ resuming a training run

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,6 +25,10 @@ LOCK_NAME = ".lock"
 
 class FolderInUseError(RuntimeError):
     """Another running process holds the output folder."""
+
+
+class OutputWriteError(OSError):
+    """A file of the run could not be written (a full disk, say); nothing half-written is left."""
 
 
 def check_writable_folder(folder: Path, source: str) -> None:
@@ -64,3 +68,19 @@ def hold_folder(folder: Path) -> Iterator[None]:
         handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
         handle.flush()
         yield  # closing the file releases the lock
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """`write(tmp)` to a temporary name beside `path`, then rename it: a full disk or a kill
+    leaves the old file or none, never half of one; a failure is one line naming the path."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise OutputWriteError(
+            f"could not write {path} ({e.strerror or e}): nothing half-written is left; free "
+            "some space or choose another --output-dir, then run again (--resume keeps the "
+            "finished phases)"
+        ) from None
