@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> dict:
         model, resolved, epoch = fresh_epoch(base, config, train_sets)
         seconds, chars = time_training(model, resolved, epoch[: UNTIMED + TIMED], UNTIMED)
         first_steps.append(per_step * seconds / chars)
-        estimate.append(per_step * measure_rates(base, {"finetune": (config, train_sets)}).finetune)
+        estimate.append(
+            per_step * measure_rates(base, {"finetune": (config, train_sets)}, {}).finetune
+        )
         print(f"repeat {repeat}: s/step priced by the first steps {first_steps[-1]:.3f}, "
               f"by mtlab.training.estimate {estimate[-1]:.3f}", flush=True)  # fmt: skip
     model, resolved, epoch = fresh_epoch(base, config, train_sets)

@@ -50,8 +50,9 @@ def test_dev_is_scored_at_each_mark_and_at_the_end():
 
 
 def test_each_line_is_a_count_times_a_measured_rate(monkeypatch, tiny_model):
-    rates = Rates(encode=1e-6, pretrain_step=0.01, finetune=1e-4)
-    monkeypatch.setattr(estimate, "measure_rates", lambda model, phases: rates)
+    saves = {"pretrain": 0.5, "finetune": 2.0}
+    rates = Rates(encode=1e-6, pretrain_step=0.01, finetune=1e-4, score=3e-6, saves=saves)
+    monkeypatch.setattr(estimate, "measure_rates", lambda model, phases, dev_sets: rates)
     train, dev, test = sample(), sample("dev"), sample("test")
     pretrain, finetune = pretrain_defaults(), replace(finetune_defaults(), eval_every=None)
     lines = dict(estimate_run(tiny_model, {"pretrain": (pretrain, train), "finetune": (finetune, train)},
@@ -63,17 +64,20 @@ def test_each_line_is_a_count_times_a_measured_rate(monkeypatch, tiny_model):
     assert lines["pretrain: encode the sentences not in the feature cache"] == pytest.approx(0.05)
     assert lines[
         f"pretrain: {pre_steps:,} steps of the heads (dev from the cache)"
-    ] == pytest.approx(pre_steps * 0.01)
+    ] == pytest.approx(pre_steps * 0.01 + pre_steps // pretrain.checkpoint_every * 0.5)
     finetune_line = [v for k, v in lines.items() if k.startswith(f"finetune: {fine_steps:,} steps")]
-    assert finetune_line == [pytest.approx(fine_steps * per_step * 1e-4)]
+    saves = fine_steps // finetune.checkpoint_every * 2.0
+    assert finetune_line == [pytest.approx(fine_steps * per_step * 1e-4 + saves)]
     assert lines["finetune: dev scored 0 times during training, once after"] == pytest.approx(
-        dev_chars * 1e-6
+        dev_chars * 3e-6
     )
-    assert lines["predictions for dev and test"] == pytest.approx((dev_chars + test_chars) * 1e-6)
+    assert lines["predictions for dev and test"] == pytest.approx((dev_chars + test_chars) * 3e-6)
 
 
 def test_a_budget_caps_its_phase(monkeypatch, tiny_model):
-    monkeypatch.setattr(estimate, "measure_rates", lambda model, phases: Rates(1e-6, 0.01, 1.0))
+    monkeypatch.setattr(
+        estimate, "measure_rates", lambda model, phases, dev: Rates(1e-6, 0.01, 1.0)
+    )
     config = replace(finetune_defaults(), budget_minutes=2, eval_every=None)
     lines = estimate_run(tiny_model, {"finetune": (config, sample())}, sample("dev"), {}, 0)
     assert [seconds for what, seconds in lines if "steps in" in what] == [120]
@@ -85,8 +89,9 @@ def test_timing_a_copy_leaves_the_model_and_its_cache_alone(tiny_model):
     mode, trainable = tiny_model.mode, [p.requires_grad for p in tiny_model.parameters()]
     train = {task: list(ds)[:40] for task, ds in sample().items()}
     phases = {"pretrain": (pretrain_defaults(), train), "finetune": (finetune_defaults(), train)}
-    rates = estimate.measure_rates(tiny_model, phases)
-    assert rates.encode > 0 and rates.pretrain_step > 0 and rates.finetune > 0
+    rates = estimate.measure_rates(tiny_model, phases, sample("dev"))
+    assert rates.encode > 0 and rates.pretrain_step > 0 and rates.finetune > 0 and rates.score > 0
+    assert rates.saves["pretrain"] > 0 and rates.saves["finetune"] > 0
     assert all(torch.equal(before[k], v) for k, v in tiny_model.state_dict().items())
     assert tiny_model.feature_cache.vectors == {}  # nothing encoded into the run's cache
     assert (

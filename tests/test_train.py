@@ -238,13 +238,13 @@ def test_the_estimate_is_printed_after_the_first_steps(tiny_model, capsys):
     from mtlab import load_dataset
     from mtlab.data.datasets import SAMPLE_DIR
 
-    data = {"sst": load_dataset("sst", "train", SAMPLE_DIR, limit=64)}
+    data = {"sst": load_dataset("sst", "train", SAMPLE_DIR, limit=96)}
     train(tiny_model.set_mode("pretrain"), data, TrainConfig(batch_size=4, epochs=1), progress=True)
     printed = capsys.readouterr().out
-    assert "pretrain: 16 steps planned" in printed
-    # 16 steps: the first 2 warm up, steps 3 to 10 are timed, the other 6 priced at their rate
-    assert "pretrain: 8 steps took" in printed and "the other 6 take about" in printed
-    assert "pretrain: 16 steps took" in printed  # the total, to read against the estimate
+    assert "pretrain: 24 steps planned" in printed
+    # 24 steps: the first 2 warm up, steps 3 to 18 are timed, the other 6 priced at their rate
+    assert "pretrain: 16 steps took" in printed and "the other 6 take about" in printed
+    assert "pretrain: 24 steps took" in printed  # the total, to read against the estimate
 
 
 def test_training_batches_are_bucketed_by_the_tokens_the_model_makes(tiny_model):

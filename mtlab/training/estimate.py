@@ -1,12 +1,13 @@
 """How long will this run take here? Timed on a few of its own steps before it starts.
 
 `python -m mtlab` prints the estimate before any real work. A throwaway copy of the model
-encodes a few chunks of the run's sentences and trains ten steps of each phase on the
-run's own batches (the first two untimed: they warm the kernels up; the timed ones spread
-over the epoch's short and long steps). That prices encoding
-and a finetune step per character of text, and a pretrain step (heads on cached vectors)
-per step. The run's own counts do the rest: the sentences the feature cache still lacks,
-each phase's steps, how often dev is scored, the dev and test rows to predict. Each phase
+encodes a few chunks of the run's sentences, trains ten steps of each phase on the run's
+own batches (the first two untimed: they warm the kernels up; the timed ones spread over
+the epoch's short and long steps), saves each phase's training state once, and predicts a
+few batches of dev. That prices encoding, a finetune step and predicting per character of
+text, a pretrain step (heads on cached vectors) per step, and a checkpoint per save. The
+run's own counts do the rest: the sentences the feature cache still lacks, each phase's
+steps and saves, how often dev is scored, the dev and test rows to predict. Each phase
 checks the estimate again after its first steps (mtlab.training.history.PhaseClock).
 """
 
@@ -15,12 +16,18 @@ from __future__ import annotations
 import copy
 import math
 import random
+import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import torch
+from torch.utils.data import Subset
 
 from mtlab.batching import MultitaskBatches, text_length
 from mtlab.data.datasets import all_sentences
+from mtlab.evaluation.predictions import run_model
 from mtlab.feature_cache import FeatureCache
 from mtlab.model import MultitaskBert
 from mtlab.runtime import describe_cpu, resolve_precision
@@ -36,27 +43,39 @@ UNTIMED, TIMED = 2, 8  # steps (or chunks of sentences): the first ones warm the
 class Rates:
     """Seconds on this machine, measured on the run's own data."""
 
-    encode: float  # per character: the encoder's forward pass alone (cache, dev, predictions)
+    encode: float  # per character: the frozen encoder filling the feature cache
     pretrain_step: float  # per step: the heads on cached vectors
     finetune: float  # per character of a finetune step's text: forward, backward, optimizer
+    score: float = 0.0  # per character of dev or test text: the whole model predicting
+    saves: Mapping[str, float] = field(default_factory=dict)  # phase -> seconds per checkpoint
 
 
-def measure_rates(model: MultitaskBert, phases: Mapping[str, tuple[TrainConfig, Mapping]]) -> Rates:
-    """Time a copy of the model: encoding, then a few steps of each phase; the model is untouched."""
+def measure_rates(
+    model: MultitaskBert, phases: Mapping[str, tuple[TrainConfig, Mapping]], dev_sets: Mapping
+) -> Rates:
+    """Time a copy of the model: encoding, a few steps and a checkpoint of each phase, then
+    scoring a few batches of dev; the model is untouched."""
     cache, model.feature_cache = model.feature_cache, None  # not copied: it can be large
     try:
         twin = copy.deepcopy(model)
     finally:
         model.feature_cache = cache
     sentences = [s for _config, sets in phases.values() for s in all_sentences(sets)]
-    encode, pretrain_step, finetune = time_encoding(twin, sentences), 0.0, 0.0
+    encode, pretrain_step, finetune, saves = time_encoding(twin, sentences), 0.0, 0.0, {}
     if "pretrain" in phases:
         seconds, _chars = time_steps(twin, *phases["pretrain"], "pretrain")
-        pretrain_step = seconds / TIMED
+        pretrain_step, saves["pretrain"] = (
+            seconds / TIMED,
+            time_checkpoint(twin, phases["pretrain"][0]),
+        )
     if "finetune" in phases:
         seconds, chars = time_steps(twin, *phases["finetune"], "finetune")
-        finetune = seconds / max(1, chars)
-    return Rates(encode=encode, pretrain_step=pretrain_step, finetune=finetune)
+        finetune, saves["finetune"] = (
+            seconds / max(1, chars),
+            time_checkpoint(twin, phases["finetune"][0]),
+        )
+    score = time_scoring(twin, dev_sets) if dev_sets else encode
+    return Rates(encode, pretrain_step, finetune, score, saves)
 
 
 def time_encoding(twin: MultitaskBert, sentences: list[str], chunk: int = 64) -> float:
@@ -79,6 +98,44 @@ def time_encoding(twin: MultitaskBert, sentences: list[str], chunk: int = 64) ->
             seconds += time.perf_counter() - started
             chars += sum(len(s) for s in part)
     return seconds / max(1, chars)
+
+
+def time_scoring(twin: MultitaskBert, dev_sets: Mapping, chunk: int = 64) -> float:
+    """Seconds per character for the finetuned model predicting (dev scoring, predictions).
+
+    run_model batches examples of similar length, so the timed batches are runs of `chunk`
+    neighbours in length order, at spread-out places of each task's dev set.
+    """
+    twin.set_mode("finetune")
+    seconds, total = 0.0, 0
+    for task, dataset in dev_sets.items():
+        order = sorted(range(len(dataset)), key=lambda i: text_length(dataset[i]))
+        places = [order[j * len(order) // 4 :][:chunk] for j in range(4)]  # the first: untimed
+        for j, rows in enumerate(places):
+            part = Subset(dataset, rows)
+            started = time.perf_counter()
+            run_model(twin, task, part)
+            if j > 0:
+                seconds += time.perf_counter() - started
+                total += chars(part)
+    return seconds / max(1, total)
+
+
+def time_checkpoint(twin: MultitaskBert, config: TrainConfig) -> float:
+    """Seconds to save the phase's training state once: its weights and the optimizer's moments
+    (what train writes every `checkpoint_every` steps)."""
+    optimizer, _scheduler = make_optimizer(twin, config, 1)
+    for parameter in twin.parameters():
+        if parameter.requires_grad:
+            parameter.grad = torch.zeros_like(parameter)
+    optimizer.step()  # AdamW's moments exist now, as in a real checkpoint
+    optimizer.zero_grad(set_to_none=True)
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        torch.save(
+            {"model": twin.state_dict(), "optimizer": optimizer.state_dict()}, Path(folder) / "s.pt"
+        )
+        return time.perf_counter() - started
 
 
 def time_steps(
@@ -185,7 +242,7 @@ def estimate_run(
     phases: {"pretrain" / "finetune": (config, train_sets)}, those still to run, in order;
     new_chars: characters of the sentences the frozen encoder must still encode (not cached).
     """
-    rates = measure_rates(model, phases)
+    rates = measure_rates(model, phases, dev_sets)
     device = next(model.parameters()).device
     dev_chars = sum(chars(ds) for ds in dev_sets.values())
     lines = []
@@ -202,7 +259,7 @@ def estimate_run(
             lines.append(
                 (
                     f"pretrain: {steps:,} steps of the heads (dev from the cache)",
-                    min(budget, steps * rates.pretrain_step),
+                    min(budget, steps * rates.pretrain_step + saving(steps, config, rates, phase)),
                 )
             )
             continue
@@ -216,19 +273,28 @@ def estimate_run(
         lines.append(
             (
                 f"{phase}: {steps:,} steps in {precision}{extras}",
-                min(budget, steps * per_step * rates.finetune),
+                min(
+                    budget, steps * per_step * rates.finetune + saving(steps, config, rates, phase)
+                ),
             )
         )
         times = scorings(steps, per_epoch, config) if dev_sets else 0
         lines.append(
             (
                 f"{phase}: dev scored {times} times during training, once after",
-                (times + 1) * dev_chars * rates.encode,
+                (times + 1) * dev_chars * rates.score,
             )
         )
     test_chars = sum(chars(ds) for ds in test_sets.values())
-    lines.append(("predictions for dev and test", (dev_chars + test_chars) * rates.encode))
+    lines.append(("predictions for dev and test", (dev_chars + test_chars) * rates.score))
     return lines
+
+
+def saving(steps: int, config: TrainConfig, rates: Rates, phase: str) -> float:
+    """Seconds a phase spends writing its training state, every `checkpoint_every` steps."""
+    if not config.checkpoint_every:
+        return 0.0
+    return steps // config.checkpoint_every * rates.saves.get(phase, 0.0)
 
 
 def describe(lines: list[tuple[str, float]]) -> str:

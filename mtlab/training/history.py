@@ -73,13 +73,14 @@ class PhaseClock:
     """A phase's time: the plan, an estimate measured on its own steps, its budget, the total.
 
     The first steps of a phase cost more than the rest (kernels for new shapes, caches that
-    fill), so the estimate skips the first 5% of the steps and times the next 5% (at least
-    the steps from the 3rd to the 10th), leaving out the time spent aside (`aside.seconds`:
-    DevScoring's time scoring dev), and prices the rest at that rate. At the end it says
-    what the steps took.
+    fill), so the estimate skips the first 5% of the steps (at least 2) and times the next 5%
+    (at least 16: one finetune batch of long sentences costs several of short ones, and a few
+    steps are a lottery), leaving out the time spent aside (`aside.seconds`: DevScoring's
+    time scoring dev), and prices the rest at that rate. At the end it says what the steps
+    took.
     """
 
-    MEASURE = 10  # the estimate comes after at least this many steps (10% on longer phases)
+    MEASURE = 16  # the estimate is timed on at least this many steps (5% on longer phases)
 
     def __init__(
         self, phase: str, start: int, total: int, budget_minutes, say: bool, aside=None
@@ -89,7 +90,7 @@ class PhaseClock:
         self.budget = budget_minutes * 60 if budget_minutes else math.inf
         steps = total - start
         self.warm = start + max(2, steps // 20)  # steps before the timed ones
-        self.report = start + max(self.MEASURE, steps // 10)  # when the estimate is said
+        self.report = self.warm + max(self.MEASURE, steps // 20)  # when the estimate is said
         self.started = time.perf_counter()
         self.warmed = (self.started, 0.0)  # (clock, aside seconds) when the timed steps began
         if say:
@@ -111,7 +112,7 @@ class PhaseClock:
             rest = seconds / timed * (self.total - step)
             print(
                 f"{self.phase}: {timed} steps took {seconds:.1f} s; the other "
-                f"{self.total - step:,} take about {rest / 60:.1f} min on this machine"
+                f"{self.total - step:,} take about {duration(rest)} on this machine"
                 + (" (dev scoring not counted)" if self.aside() else "")
             )
         if step >= self.total:
@@ -131,6 +132,11 @@ class PhaseClock:
         if self.say and step > self.report:
             steps = self.steps_seconds((self.started, 0.0))
             print(
-                f"{self.phase}: {step - self.start:,} steps took {steps / 60:.1f} min"
-                + (f", dev scoring {self.aside() / 60:.1f} min" if self.aside() else "")
+                f"{self.phase}: {step - self.start:,} steps took {duration(steps)}"
+                + (f", dev scoring {duration(self.aside())}" if self.aside() else "")
             )
+
+
+def duration(seconds: float) -> str:
+    """Seconds under a minute and a half, minutes above: '0.3 min' could be 15 s or 21 s."""
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
