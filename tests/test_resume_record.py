@@ -159,7 +159,7 @@ def test_an_interrupted_state_is_checked_too(finished, tmp_path):
     (checkpoints / "finetune.pt").unlink()
     torch.save({"model": {}, "run": state["run"]}, checkpoints / "finetune-state.pt")
     with pytest.raises(CheckpointError, match="finetune-state.pt was saved by another run"):
-        _resume(config, mnrl_weight=0.5)
+        _resume(config, finetune=dataclasses.replace(config.finetune, lr=1e-4))
 
 
 def test_a_second_run_into_a_held_folder_stops_at_once_naming_the_holder(finished):
@@ -213,3 +213,14 @@ def _can_write(folder) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_resume_with_nothing_saved_says_it_starts_from_the_beginning(finished, capsys):
+    config, out = finished
+    for path in (out / "checkpoints").glob("*.pt"):
+        path.rename(path.with_suffix(".bak"))
+    (out / "checkpoints" / "my-own-model.pt").write_bytes(b"not mtlab's")  # never read
+    _resume(config)
+    assert f"--resume: no checkpoints in {out / 'checkpoints'}: starting from the beginning" in (
+        capsys.readouterr().out
+    )

@@ -94,8 +94,15 @@ def data_identity(dataset) -> dict:
 def check_resume(folder: Path, record: dict, say=print) -> None:
     """Refuse to resume from checkpoints in `folder` that another run wrote; report machine
     changes; warn about checkpoints too old to hold a record. Quiet when nothing is saved."""
-    for path in sorted(folder.glob("*.pt")):
-        phase = "pretrain" if path.name.startswith("pretrain") else "finetune"
+    saved_files = [
+        (phase, folder / f"{phase}{kind}.pt")
+        for phase in PHASES
+        for kind in ("", "-state")
+        if (folder / f"{phase}{kind}.pt").exists()
+    ]
+    if not saved_files:
+        say(f"note: --resume: no checkpoints in {folder}: starting from the beginning")
+    for phase, path in saved_files:
         saved, record_now = load_checkpoint_state(path).get(KEY), phase_record(record, phase)
         if saved is None:
             say(
