@@ -11,8 +11,9 @@ import json
 import re
 import socket
 import struct
+import threading
 import time
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 QUORA = ("quora-train.csv", "quora-dev.csv", "quora-test-student.csv")
@@ -54,7 +55,9 @@ class FaultyHandler(BaseHTTPRequestHandler):
     half the body, then reset the connection, once); "stall" (send a little, then wait until
     server.release is set); "endless" (the body, then more bytes forever, no Content-Length);
     "oversize" (a body 1,000 bytes longer than the file, announced in Content-Length);
-    "trickle" (the body a few bytes at a time, 20 ms apart).
+    "trickle" (the body a few bytes at a time, 20 ms apart); "slow-headers" (the status line
+    and headers one byte every 0.5 s, never ending them; it hangs up after 15 s); "redirect" (a 302 to server.location).
+    server.on_request(name), if set, runs before each answer: to change the disk meanwhile.
     """
 
     def log_message(self, *args):
@@ -64,7 +67,12 @@ class FaultyHandler(BaseHTTPRequestHandler):
         server = self.server
         name = self.path.lstrip("/")
         server.requests.append((name, self.headers.get("Range")))
+        if server.on_request:
+            server.on_request(name)
         fault = server.faults.get(name)
+        if fault in ("slow-headers", "redirect"):
+            self._answer_early(server, fault)
+            return
         if fault == "404" or name not in server.files:
             self.send_error(404, "Not Found")
             return
@@ -93,6 +101,20 @@ class FaultyHandler(BaseHTTPRequestHandler):
         self.end_headers()
         with contextlib.suppress(OSError):  # the client hung up, as after a cap or a deadline
             self._send(server, name, fault, rest)
+
+    def _answer_early(self, server, fault):
+        if fault == "redirect":
+            self.send_response(302)
+            self.send_header("Location", server.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        head = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 5  # 30 bytes: 15 s, then it hangs up
+        with contextlib.suppress(OSError):  # the client hung up, at its deadline
+            for byte in head:
+                if server.release.wait(0.5):
+                    break
+                self.wfile.write(bytes([byte]))
 
     def _send(self, server, name, fault, rest):
         if fault == "drop" and server.drops > 0:
@@ -125,3 +147,33 @@ class FaultyHandler(BaseHTTPRequestHandler):
                 time.sleep(0.02)
         else:
             self.wfile.write(rest)
+
+
+@contextlib.contextmanager
+def fault_server(files: dict[str, bytes]):
+    """A FaultyHandler server on 127.0.0.1 (port chosen by the OS) serving files."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FaultyHandler)
+    httpd.files, httpd.requests, httpd.faults, httpd.drops = files, [], {}, 1
+    httpd.release, httpd.on_request, httpd.location = threading.Event(), None, ""
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.release.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+@contextlib.contextmanager
+def silent_server():
+    """The address of a port on 127.0.0.1 that accepts connections and never says a word.
+
+    The kernel completes the connection (the listen backlog); nobody ever reads or writes.
+    """
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield listener.getsockname()[1]

@@ -13,9 +13,7 @@ import re
 import shutil
 import socket
 import subprocess
-import threading
 import time
-from http.server import ThreadingHTTPServer
 
 import pytest
 
@@ -33,7 +31,7 @@ from mtlab.data.download import (
 from mtlab.data.manifest import FILES, MANIFEST, load_manifest
 from tests.conftest import REAL_DATA as REAL
 from tests.conftest import TASK_FILES
-from tests.download_fixtures import QUORA, FaultyHandler, blob_id, quora_bytes, write_manifest
+from tests.download_fixtures import QUORA, blob_id, fault_server, quora_bytes, write_manifest
 
 COURSE_COPIES = [name for name in FILES if name not in QUORA]  # byte-identical in REAL
 HAVE_REAL = all((REAL / name).is_file() for name in COURSE_COPIES)
@@ -63,19 +61,9 @@ def server(no_proxy):
     """A fault-injecting server on 127.0.0.1 (port chosen by the OS) with every course file."""
     if not HAVE_REAL:
         pytest.skip(f"course data not found in {REAL}")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FaultyHandler)
-    httpd.files = {name: (REAL / name).read_bytes() for name in COURSE_COPIES}
-    httpd.files |= {name: quora_bytes(name) for name in QUORA}
-    httpd.requests, httpd.faults, httpd.drops = [], {}, 1
-    httpd.release = threading.Event()
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield httpd
-    httpd.release.set()
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
+    files = {name: (REAL / name).read_bytes() for name in COURSE_COPIES}
+    with fault_server(files | {name: quora_bytes(name) for name in QUORA}) as httpd:
+        yield httpd
 
 
 @pytest.fixture
