@@ -57,8 +57,13 @@ def open_for_reading(path: Path, *, follow: bool) -> Iterator[tuple[BinaryIO, os
     """The plain file at path, opened for reading, and its stat; follow=False refuses a link."""
     flags = os.O_RDONLY | NONBLOCK | (0 if follow else NOFOLLOW) | getattr(os, "O_BINARY", 0)
     fd = _open(path, flags, follow=follow)
+    try:
+        info = _plain(fd, path)  # before fdopen, which refuses a folder in words of its own
+    except UnusableFileError:
+        os.close(fd)
+        raise
     with os.fdopen(fd, "rb") as file:
-        yield file, _plain(fd, path)
+        yield file, info
 
 
 @contextlib.contextmanager
