@@ -4,7 +4,8 @@ The course's `evaluation.py` writes, for each task and split, `predictions/<name
 (names `sst`, `para`, `sts`) with a header `id \\t Predicted_Sentiment ` and one row per example,
 `<id> , <value> `. `write_course_file` writes that layout; `read_predictions` reads it back the
 way the course's graders split it. `python -m mtlab submit` checks the six files (every input id
-once, values in range) and zips the folder.
+once, values in range) and zips them: never over an input or over a file of the user's, and
+never half-written (`submit`).
 
     python -m mtlab submit --predictions runs/latest/predictions --out submission.zip
 """
@@ -29,14 +30,12 @@ from mtlab.data.safe_files import UnusableFileError, open_for_reading, replacing
 from mtlab.tasks import COURSE_TASKS, Task, get_task
 
 SPLITS = ("dev", "test")
-
-
 MAX_BYTES = 64 << 20  # far above any course predictions file (Quora test: about 1 MB)
 # What a row `<id> , <value>` cannot hold: a quote (CSV readers take it for quoting), a control
 # character or line separator (readers split or drop the line there). An id cannot hold a
 # comma or a tab either.
-_UNREADABLE = re.compile('["\\x00-\\x08\\x0a-\\x1f\\x7f\\x85\\u2028\\u2029]')
-_NOT_IN_AN_ID = re.compile(f"[,\\t]|{_UNREADABLE.pattern}")
+_UNREADABLE = re.compile(r'["\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]')
+_NOT_IN_AN_ID = re.compile(rf"[,\t]|{_UNREADABLE.pattern}")
 
 
 class SubmissionError(ValueError):
@@ -93,10 +92,10 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
     column); text in another encoding than UTF-8 raises NotUTF8Error, a UnicodeDecodeError.
     """
     path = Path(path)
-    return _frame(path, read_bytes(path)[0])
+    return _frame(path, _read_bytes(path)[0])
 
 
-def read_bytes(path: Path) -> tuple[bytes, float]:
+def _read_bytes(path: Path) -> tuple[bytes, float]:
     """A predictions file's bytes and modification time, read once: what is checked is zipped.
 
     A folder, named pipe (not waited on), broken link, empty or oversized file is an error.
@@ -133,7 +132,7 @@ def _frame(path: Path, data: bytes) -> pd.DataFrame:
 def _decode(path: Path, data: bytes) -> str:
     """data as UTF-8 text; UTF-16, a byte-order mark or other bytes get a one-line error."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\0" in data[:2]:
-        raise NotUTF8Error(path, data, 0, "the file is UTF-16, not UTF-8")
+        raise NotUTF8Error(path, data, 0, "UTF-16 (a byte-order mark or NUL bytes)")
     if data.startswith(codecs.BOM_UTF8):
         raise SubmissionError(
             f"{path} starts with a byte-order mark (U+FEFF), which the graders read as part of "
@@ -145,7 +144,7 @@ def _decode(path: Path, data: bytes) -> str:
         got = f"byte 0x{data[error.start]:02x}, which is not UTF-8"
         raise NotUTF8Error(path, data, error.start, got) from None
     if (nul := data.find(b"\0")) >= 0:
-        raise NotUTF8Error(path, data, nul, "a NUL byte: binary data, not text")
+        raise NotUTF8Error(path, data, nul, "a NUL byte (binary data, not text)")
     return text
 
 
@@ -223,7 +222,7 @@ def submit(predictions: Path, data_dir: Path, out: Path, *, force: bool = False)
     _check_out_folder(out)
     names = _prediction_names(predictions)
     _check_out(out, [predictions / name for name in names], data_dir, names, force)
-    contents = {name: read_bytes(predictions / name) for name in names}
+    contents = {name: _read_bytes(predictions / name) for name in names}
     problems = []
     for task in COURSE_TASKS:
         for split in SPLITS:
