@@ -258,3 +258,42 @@ def test_a_redirect_to_another_scheme_is_refused(location, complaint, server, de
     assert str(error.value).startswith(f"{server.url}{NAME}: ")
     assert re.search(complaint, str(error.value)), str(error.value)
     assert list(dest.iterdir()) == []
+
+
+# --- arguments that are not what they seem -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "complaint"),
+    [
+        (lambda path: os.mkfifo(path), "is a named pipe (FIFO), not a plain file"),  # not waited on
+        (lambda path: path.mkdir(), "is a folder, not a plain file"),
+        (lambda path: path.symlink_to(path.with_name("gone")), "is a broken symbolic link"),
+        (lambda path: path.write_bytes(b" " * (2 << 20)), ": over 1,048,576 bytes, not a manifest"),
+    ],
+)
+def test_a_manifest_that_is_no_file_is_named(make, complaint, tmp_path):
+    manifest = tmp_path / "mirror.json"
+    make(manifest)
+    with pytest.raises(ArgumentError) as error:
+        download_course_data(tmp_path / "d", LOCAL, manifest=manifest, progress=False)
+    assert str(error.value).startswith(f"manifest {manifest}")
+    assert complaint in str(error.value)
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (lambda path: path.symlink_to(path.with_name("gone")), "a broken symbolic link (to "),
+        (lambda path: os.mkfifo(path), "a named pipe (FIFO)"),
+    ],
+)
+def test_a_dest_that_is_no_folder_says_what_it_is(make, what, tmp_path, mirror):
+    dest = tmp_path / "data"
+    make(dest)
+    with pytest.raises(
+        ArgumentError, match=rf"^--dest {re.escape(str(dest))} is {re.escape(what)}"
+    ):
+        fetch(dest, LOCAL, mirror)
+    assert not (tmp_path / "gone").exists()

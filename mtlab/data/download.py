@@ -24,7 +24,7 @@ from pathlib import Path
 
 from mtlab.data.datasets import PROJECT_DATA_DIR
 from mtlab.data.manifest import ENTRY, FILES, ManifestError, file_digest, load_manifest
-from mtlab.data.safe_files import UnusableFileError, check_target
+from mtlab.data.safe_files import UnusableFileError, check_target, describe
 from mtlab.data.transfer import CHUNK as CHUNK  # re-exported: the size of one read
 from mtlab.data.transfer import ChecksumError as ChecksumError
 from mtlab.data.transfer import DownloadError, Job, download_one, say
@@ -106,8 +106,10 @@ def download_course_data(
 def _prepare_folder(dest: Path, names: list[str]) -> Path:
     """dest, created if missing and checked writable, with no name the download would write
     through or over (a link, folder or pipe at a file's name or its .part's)."""
-    if dest.exists() and not dest.is_dir():
-        raise ArgumentError(f"--dest {dest} is a file, not a folder: give the folder to fill")
+    if os.path.lexists(dest) and not dest.is_dir():
+        raise ArgumentError(
+            f"--dest {dest} is {describe(dest)}, not a folder: give the folder to fill"
+        )
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as error:

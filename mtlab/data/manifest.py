@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from mtlab.data.safe_files import open_for_reading
+from mtlab.data.safe_files import UnusableFileError, open_for_reading
 
 # Git blob id and size in bytes of each file in the course repository's data/ folder. The sizes
 # of quora-train.csv and quora-test-student.csv are not recorded (None): the blob id alone pins
@@ -40,6 +40,7 @@ LABELS = {"git_blob": "git blob id", "sha256": "sha256"}
 ENTRY = '{"git_blob" (or "sha256"): "<hex digits>", "size": bytes (optional)}'
 
 UNKNOWN_SIZE_CAP = 64 << 20  # bytes: far above any course file, far below a full disk
+MANIFEST_BYTES = 1 << 20  # a manifest of the twelve files takes about 2,000
 
 
 class ManifestError(ValueError):
@@ -65,9 +66,16 @@ def load_manifest(path: str | Path | None = None) -> dict[str, Expected]:
     if path is None:
         return manifest
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open_for_reading(Path(path), follow=True) as (file, _):  # a pipe is not waited on
+            text = file.read(MANIFEST_BYTES + 1)
+    except UnusableFileError as error:  # missing, a folder, a pipe, a broken link
+        raise ManifestError(f"manifest {error}") from None
     except OSError as error:
         raise ManifestError(f"manifest {path}: cannot read it ({error.strerror})") from None
+    if len(text) > MANIFEST_BYTES:
+        raise ManifestError(f"manifest {path}: over {MANIFEST_BYTES:,} bytes, not a manifest")
+    try:
+        data = json.loads(text.decode("utf-8"))
     except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
         raise ManifestError(f"manifest {path}: not valid JSON ({error})") from None
     if not isinstance(data, dict) or not data:

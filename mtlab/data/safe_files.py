@@ -137,6 +137,16 @@ def _plain(fd: int, path: Path) -> os.stat_result:
     return info
 
 
+def describe(path: Path) -> str:
+    """What stands at path, following links: "a file", "a folder", "a named pipe (FIFO)", ...,
+    "a broken symbolic link (to ...)" or "nothing"."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return f"a broken symbolic link (to {_target(path)})" if path.is_symlink() else "nothing"
+    return "a file" if stat.S_ISREG(mode) else _kind(path, mode)
+
+
 def _hard_links(path: Path, links: int) -> UnusableFileError:
     return UnusableFileError(
         f"{path} has {links} hard links: writing to it would change the file under its "
