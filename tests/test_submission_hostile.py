@@ -118,7 +118,8 @@ def test_an_existing_file_that_is_no_submission_needs_force(kind, pred, data, tm
         out.write_text("my notes\n")
     elif kind == "other zip":
         with zipfile.ZipFile(out, "w") as archive:
-            archive.writestr("predictions/sst-dev-output.csv", "id \t x \n")  # one of six
+            archive.writestr("predictions/sst-dev-output.csv", "id \t x \n")
+            archive.writestr("my_model.py", "# the student's code\n")
     elif kind == "fifo":
         os.mkfifo(out)  # read to tell whether it is a zip: must not block
     else:
@@ -136,15 +137,20 @@ def test_an_existing_file_that_is_no_submission_needs_force(kind, pred, data, tm
     assert not (tmp_path / "nowhere").exists()  # the link was replaced, not written through
 
 
-def test_an_earlier_submission_is_replaced_without_force(pred, data, tmp_path):
+@pytest.mark.parametrize("earlier", ["same files", "one file more"])
+def test_an_earlier_submission_is_replaced_without_force(earlier, pred, data, tmp_path):
     out = tmp_path / "submission.zip"
+    if earlier == "one file more":  # a run with another task: also a submission
+        shutil.copy(pred / SST_DEV, pred / "cfimdb-dev-output.csv")
     submit(pred, data, out)
+    (pred / "cfimdb-dev-output.csv").unlink(missing_ok=True)
     rows = read_predictions(pred / SST_DEV)
     flipped = [1 - int(v) for v in rows["Predicted_Sentiment"]]
     write_course_file(pred / SST_DEV, "Predicted_Sentiment", rows["id"].tolist(), flipped)
     submit(pred, data, out)
     with zipfile.ZipFile(out) as archive:
         assert archive.read(f"predictions/{SST_DEV}") == (pred / SST_DEV).read_bytes()
+        assert sorted(archive.namelist()) == [f"predictions/{name}" for name in SIX]
 
 
 def test_out_that_is_a_folder_or_under_a_file_is_named(pred, data, tmp_path, capsys):

@@ -36,6 +36,7 @@ MAX_BYTES = 64 << 20  # far above any course predictions file (Quora test: about
 # comma or a tab either.
 _UNREADABLE = re.compile(r'["\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]')
 _NOT_IN_AN_ID = re.compile(rf"[,\t]|{_UNREADABLE.pattern}")
+_SUBMITTED = re.compile(r"predictions/[^/]+-output\.csv")  # the members of a submission zip
 
 
 class SubmissionError(ValueError):
@@ -221,7 +222,7 @@ def submit(predictions: Path, data_dir: Path, out: Path, *, force: bool = False)
     predictions, data_dir, out = Path(predictions), Path(data_dir), Path(out)
     _check_out_folder(out)
     names = _prediction_names(predictions)
-    _check_out(out, [predictions / name for name in names], data_dir, names, force)
+    _check_out(out, [predictions / name for name in names], data_dir, force)
     contents = {name: _read_bytes(predictions / name) for name in names}
     problems = []
     for task in COURSE_TASKS:
@@ -264,9 +265,9 @@ def _prediction_names(predictions: Path) -> list[str]:
     return sorted(path.name for path in predictions.glob("*-output.csv"))
 
 
-def _check_out(out: Path, inputs: list[Path], data_dir: Path, names: list[str], force: bool):
+def _check_out(out: Path, inputs: list[Path], data_dir: Path, force: bool) -> None:
     """Refuse an --out that is an input (also through a link), or an existing file that is
-    not an earlier submission of these names, unless force."""
+    not an earlier submission zip, unless force."""
     if not os.path.lexists(out):
         return
     inputs = [*inputs, *(path for path in data_dir.iterdir() if path.is_file())]
@@ -276,10 +277,10 @@ def _check_out(out: Path, inputs: list[Path], data_dir: Path, names: list[str], 
             f"--out {out} is {same[0]}, an input of this submission (the same file, perhaps "
             "through a link): the zip would destroy it; give another --out, e.g. submission.zip"
         )
-    if not force and not _is_submission(out, names):
+    if not force and not _is_submission(out):
         raise SubmissionError(
-            f"--out {out} already exists and is not an earlier submission zip of these "
-            "files: give another --out, or add --force to replace it"
+            f"--out {out} already exists and is not an earlier submission zip (of "
+            "predictions/*-output.csv only): give another --out, or add --force to replace it"
         )
 
 
@@ -290,13 +291,15 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _is_submission(path: Path, names: list[str]) -> bool:
-    """Whether path is a zip holding exactly predictions/<name> for these names."""
+def _is_submission(path: Path) -> bool:
+    """Whether path is a zip of prediction files only (predictions/<...>-output.csv), as this
+    command writes, also for another set of files (a run with one more task)."""
     try:
         with open_for_reading(path, follow=True) as (file, _), zipfile.ZipFile(file) as archive:
-            return sorted(archive.namelist()) == [f"predictions/{name}" for name in names]
+            members = archive.namelist()
     except (UnusableFileError, OSError, zipfile.BadZipFile):
         return False
+    return bool(members) and all(_SUBMITTED.fullmatch(member) for member in members)
 
 
 def _write_zip(out: Path, contents: dict[str, tuple[bytes, float]]) -> None:
@@ -338,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         default=Path("submission.zip"),
         help="the zip to write (default: submission.zip); a file name, not a folder. It never "
         "replaces an input, and replaces an existing file only if that is an earlier "
-        "submission zip of the same files, or with --force",
+        "submission zip, or with --force",
     )
     parser.add_argument(
         "--force", action="store_true", help="replace an existing --out that is no submission"
