@@ -111,7 +111,7 @@ def test_out_that_is_an_input_is_refused_even_with_force(target, force, pred, da
     assert [p for p in tmp_path.rglob("*.tmp")] == []
 
 
-@pytest.mark.parametrize("kind", ["notes", "other zip", "fifo", "dangling link"])
+@pytest.mark.parametrize("kind", ["notes", "other zip", "dangling link"])
 def test_an_existing_file_that_is_no_submission_needs_force(kind, pred, data, tmp_path, capsys):
     out = tmp_path / "mine.zip"
     if kind == "notes":
@@ -120,8 +120,6 @@ def test_an_existing_file_that_is_no_submission_needs_force(kind, pred, data, tm
         with zipfile.ZipFile(out, "w") as archive:
             archive.writestr("predictions/sst-dev-output.csv", "id \t x \n")
             archive.writestr("my_model.py", "# the student's code\n")
-    elif kind == "fifo":
-        os.mkfifo(out)  # read to tell whether it is a zip: must not block
     else:
         out.symlink_to(tmp_path / "nowhere")
     before = out.read_bytes() if kind in ("notes", "other zip") else None
@@ -135,6 +133,18 @@ def test_an_existing_file_that_is_no_submission_needs_force(kind, pred, data, tm
     with zipfile.ZipFile(out) as archive:
         assert sorted(archive.namelist()) == [f"predictions/{name}" for name in SIX]
     assert not (tmp_path / "nowhere").exists()  # the link was replaced, not written through
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_out_that_is_a_pipe_or_device_is_refused_even_with_force(force, pred, data, tmp_path, capsys):  # fmt: skip
+    out = tmp_path / "pipe.zip"
+    os.mkfifo(out)  # not opened at all: opening it would wait for a reader
+    assert cli(pred, data, out, *force) == 2
+    one_line_error(capsys, f"--out {out} is a named pipe (FIFO), not a file: give the zip's")
+    if os.path.exists("/dev/null"):
+        assert cli(pred, data, "/dev/null", *force) == 2
+        one_line_error(capsys, "--out /dev/null is a device, not a file")
+        assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
 
 
 @pytest.mark.parametrize("earlier", ["same files", "one file more"])

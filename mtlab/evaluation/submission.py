@@ -17,6 +17,7 @@ import codecs
 import math
 import os
 import re
+import stat
 import sys
 import time
 import zipfile
@@ -26,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from mtlab.data.datasets import load_dataset, resolve_data_dir
-from mtlab.data.safe_files import UnusableFileError, open_for_reading, replacing
+from mtlab.data.safe_files import UnusableFileError, describe, open_for_reading, replacing
 from mtlab.tasks import COURSE_TASKS, Task, get_task
 
 SPLITS = ("dev", "test")
@@ -266,8 +267,8 @@ def _prediction_names(predictions: Path) -> list[str]:
 
 
 def _check_out(out: Path, inputs: list[Path], data_dir: Path, force: bool) -> None:
-    """Refuse an --out that is an input (also through a link), or an existing file that is
-    not an earlier submission zip, unless force."""
+    """Refuse an --out that is an input (also through a link), a pipe or device, or an
+    existing file that is not an earlier submission zip, unless force."""
     if not os.path.lexists(out):
         return
     inputs = [*inputs, *(path for path in data_dir.iterdir() if path.is_file())]
@@ -276,6 +277,10 @@ def _check_out(out: Path, inputs: list[Path], data_dir: Path, force: bool) -> No
         raise SubmissionError(
             f"--out {out} is {same[0]}, an input of this submission (the same file, perhaps "
             "through a link): the zip would destroy it; give another --out, e.g. submission.zip"
+        )
+    if not stat.S_ISREG(mode := out.lstat().st_mode) and not stat.S_ISLNK(mode):
+        raise SubmissionError(  # not even with force: replacing a device or pipe breaks things
+            f"--out {out} is {describe(out)}, not a file: give the zip's file name"
         )
     if not force and not _is_submission(out):
         raise SubmissionError(
