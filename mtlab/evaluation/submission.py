@@ -274,9 +274,11 @@ def _check_out(out: Path, inputs: list[Path], data_dir: Path, force: bool) -> No
     inputs = [*inputs, *(path for path in data_dir.iterdir() if path.is_file())]
     same = [path for path in inputs if _same_file(out, path)]
     if same:
+        linked = os.path.abspath(out) != os.path.abspath(same[0])
         raise SubmissionError(
-            f"--out {out} is {same[0]}, an input of this submission (the same file, perhaps "
-            "through a link): the zip would destroy it; give another --out, e.g. submission.zip"
+            f"--out {out} is an input of this submission ({same[0]}"
+            f"{', through a link' if linked else ''}): the zip would destroy it; give another "
+            "--out, e.g. submission.zip"
         )
     if not stat.S_ISREG(mode := out.lstat().st_mode) and not stat.S_ISLNK(mode):
         raise SubmissionError(  # not even with force: replacing a device or pipe breaks things
