@@ -382,6 +382,8 @@ def check_before_work(config: LabConfig) -> tuple[Path, torch.device]:
                 f"--{name.replace('_', '-')} must be a whole number of rows, at least "
                 f"{least}{why}, or None for all; got {value!r}"
             )
+    if not str(config.output_dir).strip():
+        raise ValueError("--output-dir is empty: name the folder for the run's results")
     out = Path(config.output_dir).expanduser()
     check_writable_folder(out, "--output-dir")
     if config.feature_cache:

@@ -14,11 +14,12 @@ from mtlab.training.checkpoints import CheckpointError, load_checkpoint, save_ch
         (["--warmup", "1.5"], "warmup is the share of the steps with a rising learning rate, in [0, 1); got 1.5"),
         (["--finetune-warmup", "1"], "in [0, 1); got 1.0"),
         (["--dev-limit", "1"], "--dev-limit must be a whole number of rows, at least 2 (a dev score"),
+        (["--output-dir", " "], "--output-dir is empty: name the folder"),
     ],
 )  # fmt: skip
 def test_refused_before_any_work(args, said, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("mtlab.experiment.load_task_data", _no_work)
-    assert main([*args, "--output-dir", str(tmp_path / "run")]) == 2
+    assert main(["--output-dir", str(tmp_path / "run"), *args]) == 2
     err = capsys.readouterr().err
     assert said in err and err.count("\n") == 2  # the error and the --debug hint, no traceback
     assert not (tmp_path / "run").exists()  # options first: not even the folder is made
