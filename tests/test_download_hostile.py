@@ -15,6 +15,7 @@ import pytest
 
 from mtlab.__main__ import main as cli_main
 from mtlab.data import download
+from mtlab.data.deadline import Watchdog
 from mtlab.data.download import ENV_VAR, ArgumentError, DownloadError, download_course_data
 from tests.download_fixtures import fault_server, silent_server, write_manifest
 
@@ -214,6 +215,15 @@ def test_a_stalled_body_is_cut_off_at_the_deadline_and_kept_for_resuming(server,
     fetch(dest, server.url, mirror)
     assert server.requests[-1] == (NAME, "bytes=1000-")
     assert (dest / NAME).read_bytes() == BODY
+
+
+def test_no_connection_is_made_once_the_deadline_has_passed():
+    with (
+        silent_server() as port,
+        Watchdog(time.monotonic() - 0.1) as watchdog,
+        pytest.raises(TimeoutError, match="the deadline passed before connecting"),
+    ):
+        watchdog.create_connection(("127.0.0.1", port), 30)
 
 
 @pytest.mark.slow

@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         "--deadline",
         type=float,
         default=DEADLINE_S,
-        help=f"seconds allowed per file (default: {DEADLINE_S:g})",
+        help=f"seconds allowed per file, from connecting to the last byte (default: {DEADLINE_S:g})",
     )
     add("--quiet", action="store_true", help="no progress bars or messages")
     args = parser.parse_args(argv)
