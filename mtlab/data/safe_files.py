@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows, where the lstat checks remain
 NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a named pipe must not wait for the other end
+BINARY = getattr(os, "O_BINARY", 0)  # Windows only: no newline translation
 KINDS = {
     stat.S_IFDIR: "a folder",
     stat.S_IFLNK: "a symbolic link",
@@ -55,7 +56,7 @@ def check_target(path: Path, *, appendable: bool = False) -> os.stat_result | No
 @contextlib.contextmanager
 def open_for_reading(path: Path, *, follow: bool) -> Iterator[tuple[BinaryIO, os.stat_result]]:
     """The plain file at path, opened for reading, and its stat; follow=False refuses a link."""
-    flags = os.O_RDONLY | NONBLOCK | (0 if follow else NOFOLLOW) | getattr(os, "O_BINARY", 0)
+    flags = os.O_RDONLY | NONBLOCK | (0 if follow else NOFOLLOW) | BINARY
     fd = _open(path, flags, follow=follow)
     try:
         info = _plain(fd, path)  # before fdopen, which refuses a folder in words of its own
@@ -69,7 +70,7 @@ def open_for_reading(path: Path, *, follow: bool) -> Iterator[tuple[BinaryIO, os
 @contextlib.contextmanager
 def open_for_writing(path: Path, *, append: bool) -> Iterator[BinaryIO]:
     """The plain file at path (created if absent) for appending or rewriting; never a link."""
-    flags = os.O_WRONLY | os.O_CREAT | NOFOLLOW | NONBLOCK | getattr(os, "O_BINARY", 0)
+    flags = os.O_WRONLY | os.O_CREAT | NOFOLLOW | NONBLOCK | BINARY
     fd = _open(path, flags | (os.O_APPEND if append else 0), follow=False)
     with os.fdopen(fd, "ab" if append else "wb") as file:
         if (links := _plain(fd, path).st_nlink) > 1:
@@ -100,7 +101,7 @@ def replacing(path: Path) -> Iterator[BinaryIO]:
 
 def _create_temporary(path: Path) -> tuple[Path, int]:
     """A new hidden file next to path (mode from the umask, like any new file) and its fd."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | getattr(os, "O_BINARY", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY
     while True:
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         try:
