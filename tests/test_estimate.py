@@ -1,5 +1,6 @@
 """The run estimate: its counts follow the run's own plan, its timing leaves the model alone."""
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -116,10 +117,29 @@ def test_the_timed_steps_spread_over_the_epochs_short_and_long_steps(monkeypatch
     estimate.time_steps(tiny_model, config, sets, "finetune")
     epoch = [estimate.step_chars(step) for step in training_steps(
         multitask_batches(sets, config, tiny_model), 1, tasks_per_step(sets, config))]  # fmt: skip
-    warm, timed = seen[: estimate.UNTIMED], seen[estimate.UNTIMED :]
+    warm, twice = seen[: estimate.UNTIMED], seen[estimate.UNTIMED :]
     assert warm == epoch[: estimate.UNTIMED]  # the run's first steps warm the kernels up
+    assert twice[0::2] == twice[1::2]  # each timed step runs twice: once to warm its shape
+    timed = twice[0::2]
     assert len(timed) == estimate.TIMED and timed == sorted(timed)
     ranked = sorted(epoch)
     assert timed[0] <= ranked[len(epoch) // estimate.TIMED]  # among the shortest eighth
     assert timed[-1] >= ranked[-len(epoch) // estimate.TIMED]  # among the longest eighth
     assert timed != epoch[estimate.UNTIMED : estimate.UNTIMED + estimate.TIMED]
+
+
+def test_only_the_second_run_of_a_timed_step_counts(monkeypatch, tiny_model):
+    """A shape's first run pays one-off costs the real run pays once: it is left out."""
+    sets = sample()
+    config = replace(finetune_defaults(), batch_size=4)
+    runs = []
+
+    def step(model, batches, *rest):
+        runs.append(estimate.step_chars(batches))
+        if len(runs) > estimate.UNTIMED and len(runs) % 2 == 1:  # a timed step's first run
+            time.sleep(0.05)
+
+    monkeypatch.setattr(estimate, "training_step", step)
+    seconds, _chars = estimate.time_steps(tiny_model, config, sets, "finetune")
+    assert len(runs) == estimate.UNTIMED + 2 * estimate.TIMED
+    assert seconds < 0.05 * estimate.TIMED / 2  # the slept first runs are not in the time
