@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--label", required=True, help="course or sample: the output's name")
     args = parser.parse_args(argv)
     os.environ.pop("MTLAB_FAST", None)
+    if os.environ.get("MTLAB_DATA_DIR"):  # the kernels start in the notebooks' folder
+        os.environ["MTLAB_DATA_DIR"] = str(Path(os.environ["MTLAB_DATA_DIR"]).resolve())
     out = ROOT / "results" / "notebook-times" / f"{args.label}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     record = {
