@@ -1,17 +1,18 @@
 """How long will this run take here? Timed on a few of its own steps before it starts.
 
 `python -m mtlab` prints the estimate before any real work. A throwaway copy of the model
-trains a few steps of each phase on the run's own batches (the first two untimed: they warm
-the kernels up; the timed ones spread over the epoch's short and long steps), saves each
-phase's training state, encodes a few chunks of the run's sentences and predicts a few
-batches of dev. Each timed piece runs twice and only the second run counts: the first run
-of a new shape pays one-off costs (kernel choice, memory) that the real run pays once per
-shape over hundreds of steps, and that priced the first measurement in a fresh process up
-to 1.6 times too high. That prices encoding, a finetune step and predicting per character
-of text, a pretrain step (heads on cached vectors) per step, and a checkpoint per save.
-The run's own counts do the rest: the sentences the feature cache still lacks, each
-phase's steps and saves, how often dev is scored, the dev and test rows to predict. Each
-phase checks the estimate again after its first steps (mtlab.training.history.PhaseClock).
+warms up for two seconds, then encodes a few chunks of the run's sentences, trains a few
+steps of each phase on the run's own batches (the first two untimed; the timed ones spread
+over the epoch's short and long steps), saves each phase's training state, and predicts a
+few batches of dev. Each timed piece runs twice and only the second run counts: the first
+run of a new shape pays one-off costs (kernel choice, memory) that the real run pays once
+per shape over hundreds of steps (without this, the estimate priced the default run a
+third too long: results/estimate-pairs-xeon). That prices encoding, a finetune step and
+predicting per character of text, a pretrain step (heads on cached vectors) per step, and
+a checkpoint per save. The run's own counts do the rest: the sentences the feature cache
+still lacks, each phase's steps and saves, how often dev is scored, the dev and test rows
+to predict. Each phase checks the estimate again after its first steps
+(mtlab.training.history.PhaseClock).
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def warm_up(twin: MultitaskBert, sentences: list[str], seconds: float = WARM_UP)
     """Encode `sentences` over and over for `seconds`, untimed, before anything is timed.
 
     The first second or two of work in a fresh process runs slow (threads start, caches
-    fill): whichever piece came first was priced 1.3 to 4 times too high without this.
+    fill): without this, whichever piece came first was priced far too high.
     """
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
@@ -125,8 +126,8 @@ def time_scoring(twin: MultitaskBert, dev_sets: Mapping, chunk: int = 64) -> flo
     run_model batches rows of similar length in tokens, so the timed rows are runs of `chunk`
     neighbours in that order, at the middle of each quarter of each task's dev set, predicted
     in one call (as run_model is called once per task). Rows picked by their length in
-    characters instead padded more and priced scoring a fifth too high. Each task's rate
-    counts as much as its share of the dev text.
+    characters instead would pad more than run_model does, and price scoring too high. Each
+    task's rate counts as much as its share of the dev text.
     """
     twin.set_mode("finetune")
     seconds, total = 0.0, 0
