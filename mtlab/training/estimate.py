@@ -18,6 +18,7 @@ to predict. Each phase checks the estimate again after its first steps
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import random
 import tempfile
@@ -69,7 +70,7 @@ def measure_rates(
     sentences = [s for _config, sets in phases.values() for s in all_sentences(sets)]
     encode, pretrain_step, finetune, saves = time_encoding(twin, sentences), 0.0, 0.0, {}
     if "pretrain" in phases:
-        seconds, _chars = time_steps(twin, *phases["pretrain"], "pretrain")
+        seconds, _chars = time_steps(twin, *phases["pretrain"], "pretrain", PRETRAIN_TIMED)
         pretrain_step, saves["pretrain"] = (
             seconds / PRETRAIN_TIMED,
             time_checkpoint(twin, phases["pretrain"][0]),
@@ -98,14 +99,28 @@ def time_encoding(twin: MultitaskBert, sentences: list[str], chunk: int = 64) ->
     seconds, chars = 0.0, 0
     for i, start in enumerate(starts):
         part = ordered[start : start + chunk]
-        for _run in range(1 if i < UNTIMED else 2):  # the second run of a shape is timed
-            twin.feature_cache = FeatureCache()  # in memory: these vectors only
-            started = time.perf_counter()
-            twin.feature_cache.warm(twin.encoder, part, progress=False)
-        if i >= UNTIMED:
-            seconds += time.perf_counter() - started
+        encode = functools.partial(encode_afresh, twin, part)
+        if i < UNTIMED:
+            encode()
+        else:
+            seconds += second_run(encode)
             chars += sum(len(s) for s in part)
     return seconds / max(1, chars)
+
+
+def encode_afresh(twin: MultitaskBert, sentences: list[str]) -> None:
+    """Encode `sentences` into a new in-memory cache: these vectors only, none reused."""
+    twin.feature_cache = FeatureCache()
+    twin.feature_cache.warm(twin.encoder, sentences, progress=False)
+
+
+def second_run(work) -> float:
+    """Seconds of `work`'s second run: the first run of a new shape pays one-off costs
+    (kernel choice, memory) that the real run pays once per shape, over hundreds of steps."""
+    work()
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
 
 
 def warm_up(twin: MultitaskBert, sentences: list[str], seconds: float = WARM_UP) -> None:
@@ -116,8 +131,7 @@ def warm_up(twin: MultitaskBert, sentences: list[str], seconds: float = WARM_UP)
     """
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
-        twin.feature_cache = FeatureCache()
-        twin.feature_cache.warm(twin.encoder, sentences, progress=False)
+        encode_afresh(twin, sentences)
 
 
 def time_scoring(twin: MultitaskBert, dev_sets: Mapping, chunk: int = 64) -> float:
@@ -136,10 +150,8 @@ def time_scoring(twin: MultitaskBert, dev_sets: Mapping, chunk: int = 64) -> flo
         order = sorted(range(len(dataset)), key=lengths.__getitem__)
         rows = [r for j in range(4) for r in order[(2 * j + 1) * len(order) // 8 :][:chunk]]
         part = Subset(dataset, sorted(set(rows)))
-        for _run in range(2):  # the second run is timed: the first one warms its shapes
-            started = time.perf_counter()
-            run_model(twin, task, part)
-        seconds += (time.perf_counter() - started) / max(1, chars(part)) * chars(dataset)
+        rate = second_run(functools.partial(run_model, twin, task, part)) / max(1, chars(part))
+        seconds += rate * chars(dataset)
         total += chars(dataset)
     return seconds / max(1, total)
 
@@ -155,26 +167,21 @@ def time_checkpoint(twin: MultitaskBert, config: TrainConfig) -> float:
     optimizer.zero_grad(set_to_none=True)
     state = {"model": twin.state_dict(), "optimizer": optimizer.state_dict()}
     with tempfile.TemporaryDirectory() as folder:
-        for _run in range(2):  # the second save is timed: the first one allocates the buffers
-            started = time.perf_counter()
-            torch.save(state, Path(folder) / "s.pt")
-        return time.perf_counter() - started
+        return second_run(functools.partial(torch.save, state, Path(folder) / "s.pt"))
 
 
 def time_steps(
-    twin: MultitaskBert, config: TrainConfig, train_sets: Mapping, phase: str
+    twin: MultitaskBert, config: TrainConfig, train_sets: Mapping, phase: str, count: int = TIMED
 ) -> tuple[float, int]:
-    """Seconds of the timed steps of the phase (after UNTIMED), and their characters: TIMED
-    steps of finetune, PRETRAIN_TIMED of pretrain.
+    """Seconds of `count` timed steps of the phase (after UNTIMED), and their characters.
 
     A step's time varies with its task and its batch's length (0.3 to 2.7 s for a finetune
     step on a 2-core CPU). The run's first steps are a lottery: on the course data they priced
     the finetune at 0.9 to 1.5 times its cost, depending on the seed. So the timed steps are
-    the epoch's own steps at TIMED evenly spaced ranks by characters, short to long.
+    the epoch's own steps at `count` evenly spaced ranks by characters, short to long.
     """
     config, epoch = phase_epoch(twin, config, train_sets, phase)
     by_length = sorted(epoch, key=step_chars)
-    count = PRETRAIN_TIMED if phase == "pretrain" else TIMED
     timed = [by_length[(2 * i + 1) * len(epoch) // (2 * count)] for i in range(count)]
     return time_training(twin, config, [*epoch[:UNTIMED], *timed], UNTIMED)
 
@@ -204,11 +211,11 @@ def time_training(
     for i, batches in enumerate(steps):
         if twin.encoder.frozen:  # pretrain: the vectors come from the cache, not timed here
             twin.feature_cache.warm(twin.encoder, step_texts(batches), progress=False)
-        for _run in range(1 if i < untimed else 2):
-            started = time.perf_counter()
-            training_step(twin, batches, optimizer, scheduler, config)
-        if i >= untimed:
-            seconds += time.perf_counter() - started
+        step = functools.partial(training_step, twin, batches, optimizer, scheduler, config)
+        if i < untimed:
+            step()
+        else:
+            seconds += second_run(step)
             chars += step_chars(batches)
     return seconds, chars
 
